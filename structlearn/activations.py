@@ -1,0 +1,182 @@
+"""Activation functions with their first and second derivatives.
+
+Each activation is a small record of pure functions, in the spirit of
+scikit-learn's ``neural_network/_base.py``.  Derivatives take both the
+pre-activation ``a`` and the value ``y = f(a)``, because for most units the
+derivative is cheapest written in terms of ``y`` (for example
+``sigmoid'(a) = y (1 - y)``), and the forward pass has ``y`` cached anyway.
+
+``softmax`` is an output-only activation: it couples the units of a block, so
+it has no element-wise derivative here; the softmax cross-entropy loss works
+directly on the pre-activations instead (see :mod:`structlearn.losses`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = ["Activation", "ACTIVATIONS", "get_activation"]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An element-wise activation function.
+
+    Attributes
+    ----------
+    name : str
+        Registry name.
+    f : callable
+        ``f(a, out=None) -> y``.
+    df : callable
+        ``df(a, y) -> f'(a)``.
+    d2f : callable
+        ``d2f(a, y) -> f''(a)``.
+    idempotent : bool
+        True when ``f(f(x)) == f(x)`` for every ``x`` (ReLU, linear), which is
+        what Net2DeeperNet needs for an exact identity block.
+    """
+
+    name: str
+    f: Callable
+    df: Callable
+    d2f: Callable
+    idempotent: bool = False
+    elementwise: bool = True
+
+
+def _sigmoid(a, out=None):
+    return expit(a, out=out)
+
+
+def _sigmoid_df(a, y):
+    return y * (1.0 - y)
+
+
+def _sigmoid_d2f(a, y):
+    return y * (1.0 - y) * (1.0 - 2.0 * y)
+
+
+def _symmetric_sigmoid(a, out=None):
+    # Fahlman's cascor code: logistic shifted to the range -0.5..+0.5.
+    out = expit(a, out=out)
+    out -= 0.5
+    return out
+
+
+def _symmetric_sigmoid_df(a, y):
+    return 0.25 - y * y
+
+
+def _symmetric_sigmoid_d2f(a, y):
+    return -2.0 * y * (0.25 - y * y)
+
+
+def _tanh(a, out=None):
+    return np.tanh(a, out=out)
+
+
+def _tanh_df(a, y):
+    return 1.0 - y * y
+
+
+def _tanh_d2f(a, y):
+    return -2.0 * y * (1.0 - y * y)
+
+
+def _relu(a, out=None):
+    return np.maximum(a, 0, out=out)
+
+
+def _relu_df(a, y):
+    # f'(0) is taken as 0, the usual sub-gradient choice.
+    return (a > 0).astype(a.dtype)
+
+
+def _zeros(a, y):
+    return np.zeros_like(a)
+
+
+def _softplus(a, out=None):
+    return np.logaddexp(0, a, out=out)
+
+
+def _softplus_df(a, y):
+    return expit(a)
+
+
+def _softplus_d2f(a, y):
+    s = expit(a)
+    return s * (1.0 - s)
+
+
+def _gaussian(a, out=None):
+    # exp(-a^2 / 2), the Gaussian unit of Fahlman's cascor code.
+    out = np.multiply(a, a, out=out)
+    out *= -0.5
+    return np.exp(out, out=out)
+
+
+def _gaussian_df(a, y):
+    return -a * y
+
+
+def _gaussian_d2f(a, y):
+    return (a * a - 1.0) * y
+
+
+def _linear(a, out=None):
+    if out is None:
+        return a.copy()
+    out[...] = a
+    return out
+
+
+def _ones(a, y):
+    return np.ones_like(a)
+
+
+def _softmax(a, out=None):
+    out = np.subtract(a, a.max(axis=-1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=-1, keepdims=True)
+    return out
+
+
+def _no_elementwise_derivative(a, y):
+    raise ValueError(
+        "softmax couples the units of a block and has no element-wise derivative; "
+        "use it only on the output block with loss='softmax_cross_entropy'"
+    )
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    act.name: act
+    for act in [
+        Activation("sigmoid", _sigmoid, _sigmoid_df, _sigmoid_d2f),
+        Activation("symmetric_sigmoid", _symmetric_sigmoid, _symmetric_sigmoid_df,
+                   _symmetric_sigmoid_d2f),
+        Activation("tanh", _tanh, _tanh_df, _tanh_d2f),
+        Activation("relu", _relu, _relu_df, _zeros, idempotent=True),
+        Activation("softplus", _softplus, _softplus_df, _softplus_d2f),
+        Activation("gaussian", _gaussian, _gaussian_df, _gaussian_d2f),
+        Activation("linear", _linear, _ones, _zeros, idempotent=True),
+        Activation("softmax", _softmax, _no_elementwise_derivative, _no_elementwise_derivative,
+                   elementwise=False),
+    ]
+}
+
+
+def get_activation(name: str) -> Activation:
+    """Return the registered activation called ``name`` (or pass an Activation through)."""
+    if isinstance(name, Activation):
+        return name
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}"
+        ) from None

@@ -1,0 +1,885 @@
+"""One feed-forward network representation shared by every algorithm.
+
+A :class:`Network` is a DAG of *blocks*.  Node 0 is the input vector; node
+``k >= 1`` is the output of block ``k - 1``; the last block is the output
+block.  Block ``k`` computes::
+
+    y_k = f_k( sum_{s in sources_k} y_s @ W_k[rows of s] + b_k )
+
+so a plain MLP has ``sources_k = (k,)`` and a cascade network has hidden block
+``k`` reading ``(0, 1, ..., k)`` and the output block reading every node.
+
+All weights and biases live in one flat buffer, :attr:`Network.params`, and each
+block's ``W`` and ``b`` are views into it.  That makes an optimizer step a few
+numpy calls on the whole buffer, whatever the topology.  Gradients live in the
+parallel buffer :attr:`Network.grads`.
+
+Every weight has a stable *key* (see :meth:`Network.param_keys`) built from the
+identities of the two units it connects, so optimizer state survives structural
+edits: an edit reorders or extends the buffer, and the state is carried over by
+key (:func:`carry_over`).
+
+Structural edits (:meth:`add_units`, :meth:`add_block`, :meth:`remove_units`,
+:meth:`set_mask`, :meth:`freeze`) modify the network **in place** and say so;
+take a :meth:`copy` first to keep the original.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import __version__
+from ._validation import check_array, check_rng
+from .activations import get_activation
+from .losses import get_loss
+
+__all__ = ["Block", "Network", "carry_over"]
+
+_FORMAT = "structlearn.network"
+_FORMAT_VERSION = 1
+_BIAS_SOURCE = -1
+
+
+@dataclass(eq=False)
+class Block:
+    """One block of units: ``y = f(sum_s x_s @ W[rows of s] + b)``.
+
+    Attributes
+    ----------
+    W : ndarray, shape (fan_in, width)
+        Incoming weights, rows ordered by ``sources``.  A view into the
+        network's flat parameter buffer.
+    b : ndarray, shape (width,)
+        Biases (a view, like ``W``).
+    activation : str
+        Name of the activation (see :mod:`structlearn.activations`).
+    sources : tuple of int
+        The nodes read by this block, in row order.
+    mask : ndarray of bool or None
+        Same shape as ``W``; False entries are pruned weights, held at 0.
+    trainable : bool
+        False for a frozen block (its ``W`` and ``b`` never change in training).
+    """
+
+    W: np.ndarray
+    b: np.ndarray
+    activation: str
+    sources: tuple
+    mask: np.ndarray | None = None
+    trainable: bool = True
+    dW: np.ndarray | None = field(default=None, repr=False)
+    db: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def width(self) -> int:
+        return self.W.shape[1]
+
+    @property
+    def fan_in(self) -> int:
+        return self.W.shape[0]
+
+
+def carry_over(old_keys, old_values, new_keys, fill=0.0):
+    """Move per-parameter values (optimizer state) to a new parameter layout.
+
+    Parameters
+    ----------
+    old_keys, new_keys : ndarray of int64
+        :meth:`Network.param_keys` before and after a structural edit.
+    old_values : ndarray
+        Values aligned with ``old_keys``.
+    fill : float
+        Value for parameters that did not exist before (new units).
+
+    Returns
+    -------
+    ndarray aligned with ``new_keys``.
+    """
+    order = np.argsort(old_keys, kind="stable")
+    sorted_keys = old_keys[order]
+    pos = np.searchsorted(sorted_keys, new_keys)
+    pos_clipped = np.minimum(pos, len(sorted_keys) - 1)
+    found = (pos < len(sorted_keys)) & (sorted_keys[pos_clipped] == new_keys) if len(old_keys) else \
+        np.zeros(len(new_keys), bool)
+    out = np.full(len(new_keys), fill, dtype=old_values.dtype)
+    out[found] = old_values[order[pos_clipped[found]]]
+    return out
+
+
+def _glorot_bound(fan_in, fan_out, activation):
+    # Glorot & Bengio (2010) uniform bound; He et al. (2015) for rectifiers.
+    if activation in ("relu", "softplus"):
+        return np.sqrt(6.0 / fan_in)
+    bound = np.sqrt(6.0 / (fan_in + fan_out))
+    return bound * 4.0 if activation == "sigmoid" else bound
+
+
+class Network:
+    """A feed-forward network of blocks with explicit sources.
+
+    Build one with :meth:`mlp` or :meth:`cascade`; the constructor is the
+    low-level form.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Width of node 0.
+    blocks : list of dict
+        Each with keys ``W``, ``b``, ``activation``, ``sources`` and optionally
+        ``mask`` and ``trainable``.  The last one is the output block.
+    dtype : {numpy.float64, numpy.float32}
+        Floating type of every parameter and of the passes.
+    unit_ids : list of ndarray, optional
+        Stable identities of the units of every node (restored by :meth:`load`).
+    """
+
+    def __init__(self, n_inputs, blocks, dtype=np.float64, unit_ids=None):
+        dtype = np.dtype(dtype)
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        if int(n_inputs) < 1:
+            raise ValueError(f"n_inputs must be >= 1, got {n_inputs}")
+        if not blocks:
+            raise ValueError("blocks must hold at least the output block")
+        self.dtype = dtype
+        self.n_inputs = int(n_inputs)
+        self.blocks: list[Block] = []
+        for spec in blocks:
+            self.blocks.append(Block(
+                W=np.asarray(spec["W"]), b=np.asarray(spec["b"]),
+                activation=get_activation(spec["activation"]).name,
+                sources=tuple(int(s) for s in spec["sources"]),
+                mask=None if spec.get("mask") is None else np.asarray(spec["mask"], bool),
+                trainable=bool(spec.get("trainable", True)),
+            ))
+        if unit_ids is None:
+            unit_ids = [np.arange(self.n_inputs)]
+            next_id = self.n_inputs
+            for block in self.blocks:
+                unit_ids.append(np.arange(next_id, next_id + block.W.shape[1]))
+                next_id += block.W.shape[1]
+        self.unit_ids = [np.asarray(u, dtype=np.int64) for u in unit_ids]
+        self._next_uid = int(max(u.max(initial=-1) for u in self.unit_ids)) + 1
+        self._check_structure()
+        self._pack()
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def mlp(cls, sizes, hidden="relu", output="softmax", rng=None, dtype=np.float64):
+        """A plain multi-layer perceptron, block ``k`` reading node ``k``.
+
+        Parameters
+        ----------
+        sizes : sequence of int
+            ``[n_in, h1, ..., n_out]``.
+        hidden, output : str
+            Activations of the hidden blocks and of the output block.
+        rng : int, Generator or None
+            Source of the initial weights: Glorot-uniform (He-uniform for
+            ReLU/softplus), biases zero.
+        dtype : float32 or float64
+        """
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes must be at least [n_in, n_out] with every size >= 1, got {sizes}")
+        rng = check_rng(rng)
+        blocks = []
+        for k, (fan_in, width) in enumerate(zip(sizes[:-1], sizes[1:])):
+            act = output if k == len(sizes) - 2 else hidden
+            bound = _glorot_bound(fan_in, width, act)
+            blocks.append(dict(W=rng.uniform(-bound, bound, (fan_in, width)),
+                               b=np.zeros(width), activation=act, sources=(k,)))
+        return cls(sizes[0], blocks, dtype=dtype)
+
+    @classmethod
+    def cascade(cls, n_inputs, n_outputs, output="symmetric_sigmoid", weight_range=1.0,
+                rng=None, dtype=np.float64):
+        """A cascade network with no hidden units: inputs wired straight to outputs.
+
+        Weights and biases start uniform in ``[-weight_range, weight_range]``
+        (1.0 in Fahlman's cascor code).
+        """
+        rng = check_rng(rng)
+        n_inputs, n_outputs = int(n_inputs), int(n_outputs)
+        if n_inputs < 1 or n_outputs < 1:
+            raise ValueError(f"n_inputs and n_outputs must be >= 1, got {n_inputs}, {n_outputs}")
+        W = rng.uniform(-weight_range, weight_range, (n_inputs, n_outputs))
+        b = rng.uniform(-weight_range, weight_range, n_outputs)
+        return cls(n_inputs, [dict(W=W, b=b, activation=output, sources=(0,))], dtype=dtype)
+
+    # ------------------------------------------------------------- structure
+    @property
+    def n_outputs(self) -> int:
+        return self.blocks[-1].width
+
+    @property
+    def output_block(self) -> int:
+        return len(self.blocks) - 1
+
+    @property
+    def node_sizes(self) -> list[int]:
+        """Width of every node: ``[n_inputs, width of block 0, ...]``."""
+        return [self.n_inputs] + [blk.width for blk in self.blocks]
+
+    @property
+    def n_hidden_units(self) -> int:
+        return sum(blk.width for blk in self.blocks[:-1])
+
+    @property
+    def depth(self) -> int:
+        """Hidden blocks on the longest input-to-output path."""
+        longest = [0]  # per node: hidden blocks on the longest path ending there
+        for k, blk in enumerate(self.blocks):
+            here = max(longest[s] for s in blk.sources) + (k < len(self.blocks) - 1)
+            longest.append(here)
+        return longest[-1]
+
+    @property
+    def n_weights(self) -> int:
+        """Number of weights and biases, masked ones included."""
+        return self.params.size
+
+    @property
+    def n_active_weights(self) -> int:
+        """Weights and biases left after masks."""
+        return self.params.size - sum(int((~blk.mask).sum()) for blk in self.blocks
+                                      if blk.mask is not None)
+
+    def consumers(self, node: int) -> list[int]:
+        """Blocks that read ``node``."""
+        return [k for k, blk in enumerate(self.blocks) if node in blk.sources]
+
+    def source_rows(self, block: int) -> list[tuple[int, slice]]:
+        """``(source node, row slice of W)`` for each source of ``block``."""
+        return self._rows[block]
+
+    def _check_structure(self):
+        sizes = [self.n_inputs]
+        for k, blk in enumerate(self.blocks):
+            if not blk.sources:
+                raise ValueError(f"block {k} has no sources")
+            if len(set(blk.sources)) != len(blk.sources):
+                raise ValueError(f"block {k} lists a source twice: {blk.sources}")
+            if min(blk.sources) < 0 or max(blk.sources) > k:
+                raise ValueError(f"block {k} may read nodes 0..{k} only, got sources {blk.sources}")
+            fan_in = sum(sizes[s] for s in blk.sources)
+            if blk.W.ndim != 2 or blk.W.shape[0] != fan_in:
+                raise ValueError(f"block {k}: W must have shape ({fan_in}, width), got {blk.W.shape}")
+            if blk.b.shape != (blk.W.shape[1],):
+                raise ValueError(f"block {k}: b must have shape ({blk.W.shape[1]},), got {blk.b.shape}")
+            if blk.W.shape[1] < 1:
+                raise ValueError(f"block {k} has no units")
+            if blk.mask is not None and blk.mask.shape != blk.W.shape:
+                raise ValueError(f"block {k}: mask shape {blk.mask.shape} != W shape {blk.W.shape}")
+            if not (np.all(np.isfinite(blk.W)) and np.all(np.isfinite(blk.b))):
+                raise ValueError(f"block {k}: weights must be finite")
+            if k < len(self.blocks) - 1 and not get_activation(blk.activation).elementwise:
+                raise ValueError(f"block {k}: {blk.activation!r} is allowed on the output block only")
+            sizes.append(blk.W.shape[1])
+        for node, ids in enumerate(self.unit_ids):
+            if len(self.unit_ids) != len(sizes) or ids.shape != (sizes[node],):
+                raise ValueError("unit_ids do not match the node widths")
+        for k in range(len(self.blocks) - 1):
+            if not self.consumers(k + 1):
+                raise ValueError(f"block {k} feeds no other block")
+
+    def _pack(self):
+        """(Re)build the flat parameter and gradient buffers and the block views."""
+        total = sum(blk.W.size + blk.b.size for blk in self.blocks)
+        params = np.empty(total, dtype=self.dtype)
+        grads = np.zeros(total, dtype=self.dtype)
+        self._offsets = []
+        pos = 0
+        for blk in self.blocks:
+            n_w, n_b = blk.W.size, blk.b.size
+            shape = blk.W.shape
+            params[pos:pos + n_w] = blk.W.ravel()
+            params[pos + n_w:pos + n_w + n_b] = blk.b
+            blk.W = params[pos:pos + n_w].reshape(shape)
+            blk.b = params[pos + n_w:pos + n_w + n_b]
+            blk.dW = grads[pos:pos + n_w].reshape(shape)
+            blk.db = grads[pos + n_w:pos + n_w + n_b]
+            if blk.mask is not None:
+                blk.W[~blk.mask] = 0.0
+            self._offsets.append((pos, pos + n_w + n_b))
+            pos += n_w + n_b
+        self.params, self.grads = params, grads
+        sizes = self.node_sizes
+        self._rows = []
+        for blk in self.blocks:
+            rows, start = [], 0
+            for s in blk.sources:
+                rows.append((s, slice(start, start + sizes[s])))
+                start += sizes[s]
+            self._rows.append(rows)
+        # Which blocks need dL/dz: trainable ones, and any block upstream
+        # gradients must flow through.  Frozen cascade units are skipped.
+        self._needs_delta = []
+        for k, blk in enumerate(self.blocks):
+            self._needs_delta.append(blk.trainable or any(
+                s >= 1 and self._needs_delta[s - 1] for s in blk.sources))
+        self._build_update_mask()
+        self._keys = None
+        self._workspaces = {}
+        self.layout_version = getattr(self, "layout_version", -1) + 1
+
+    def _build_update_mask(self):
+        """Flat 0/1 array of parameters an optimizer may change (None: all)."""
+        if all(blk.trainable and blk.mask is None for blk in self.blocks):
+            self.update_mask = None
+            return
+        m = np.ones(self.params.size, dtype=self.dtype)
+        for blk, (lo, hi) in zip(self.blocks, self._offsets):
+            if not blk.trainable:
+                m[lo:hi] = 0.0
+            elif blk.mask is not None:
+                m[lo:lo + blk.W.size] = blk.mask.ravel()
+        self.update_mask = m
+
+    def block_slice(self, block: int) -> slice:
+        """The slice of :attr:`params` holding ``block``'s ``W`` then ``b``."""
+        lo, hi = self._offsets[block]
+        return slice(lo, hi)
+
+    def param_keys(self) -> np.ndarray:
+        """A stable int64 key for every entry of :attr:`params`.
+
+        The key of weight ``W[i, j]`` of a block encodes (unit id of source row
+        ``i``, unit id of unit ``j``); a bias encodes (bias, unit id).  Keys do
+        not change when other units or blocks are added or removed.
+        """
+        if self._keys is None:
+            parts = []
+            for k, blk in enumerate(self.blocks):
+                src = np.concatenate([self.unit_ids[s] for s in blk.sources])
+                dst = self.unit_ids[k + 1]
+                parts.append((((src[:, None] + 1) << 32) | dst[None, :]).ravel())
+                parts.append(((_BIAS_SOURCE + 1) << 32) | dst)
+            self._keys = np.concatenate(parts).astype(np.int64)
+        return self._keys
+
+    # ---------------------------------------------------------------- passes
+    def _workspace(self, n):
+        ws = self._workspaces.get(n)
+        if ws is None:
+            if len(self._workspaces) > 4:
+                self._workspaces.clear()
+            ws = {"z": [np.empty((n, blk.width), self.dtype) for blk in self.blocks],
+                  "y": [np.empty((n, blk.width), self.dtype) for blk in self.blocks],
+                  "g": [np.empty((n, blk.width), self.dtype) for blk in self.blocks]}
+            self._workspaces[n] = ws
+        return ws
+
+    def _forward(self, X, start=0, nodes=None):
+        """Forward pass into the workspace; returns the list of node values.
+
+        ``nodes`` (values of nodes ``0..start``) lets a caller that cached the
+        outputs of frozen blocks recompute only blocks ``start, start+1, ...``.
+        """
+        ws = self._workspace(len(X))
+        values = [X] + ws["y"] if nodes is None else list(nodes[:start + 1]) + ws["y"][start:]
+        zs = ws["z"]
+        for k in range(start, len(self.blocks)):
+            blk = self.blocks[k]
+            z = zs[k]
+            for i, (s, rows) in enumerate(self._rows[k]):
+                if i == 0:
+                    np.matmul(values[s], blk.W[rows], out=z)
+                else:
+                    z += values[s] @ blk.W[rows]
+            z += blk.b
+            get_activation(blk.activation).f(z, out=values[k + 1])
+        return values
+
+    def forward(self, X, *, return_nodes=False):
+        """Output of the network for the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_inputs)
+        return_nodes : bool
+            If True return the values of every node (``[X, y_0, y_1, ...]``).
+        """
+        X = self.check_X(X)
+        values = self._forward(X)
+        if return_nodes:
+            return [v.copy() for v in values]
+        return values[-1].copy()
+
+    def predict(self, X):
+        """Network outputs (alias of :meth:`forward`), shape (n_samples, n_outputs)."""
+        return self.forward(X)
+
+    def predict_classes(self, X):
+        """Class labels: the arg-max output, or for one output the side of the
+        activation's midpoint (0.5 for sigmoid, 0 for symmetric ones)."""
+        out = self.forward(X)
+        if out.shape[1] > 1:
+            return out.argmax(axis=1)
+        mid = 0.5 if self.blocks[-1].activation in ("sigmoid", "linear", "relu", "softplus") else 0.0
+        return (out[:, 0] > mid).astype(np.int64)
+
+    def check_X(self, X, name="X"):
+        """Validate an input matrix and cast it to this network's dtype."""
+        X = check_array(X, name, ndim=2, dtype=self.dtype)
+        if X.shape[1] != self.n_inputs:
+            raise ValueError(f"{name} must have {self.n_inputs} columns (the network's inputs), "
+                             f"got shape {X.shape}")
+        return X
+
+    def loss_and_grad(self, X, T, loss, *, nodes=None, start=0):
+        """Loss of the batch and, into :attr:`grads`, its gradient.
+
+        No input validation: this is the hot path of training.  ``X`` must
+        already have this network's dtype and ``T`` the output's shape.
+
+        Returns
+        -------
+        float : the mean loss over the batch.
+        """
+        loss = get_loss(loss)
+        values = self._forward(X, start=start, nodes=nodes)
+        ws = self._workspaces[len(X)]
+        zs, gs = ws["z"], ws["g"]
+        out = len(self.blocks) - 1
+        value = loss.value(zs[out], values[-1], T)
+        loss.grad(zs[out], values[-1], T, get_activation(self.blocks[out].activation), out=gs[out])
+        self._backward(values, gs)
+        return value
+
+    def _backward(self, values, deltas):
+        """Back-propagate ``deltas[-1]`` (dL/dz of the output block) through the DAG.
+
+        On return every trainable block's ``dW``/``db`` holds its gradient
+        (masked entries zeroed) and ``deltas[k]`` holds dL/dz_k for the blocks
+        that needed it.
+        """
+        pending = [False] * len(self.blocks)  # deltas[k] holds a partial dL/dy_k
+        zs = self._workspaces[len(values[0])]["z"]
+        for k in range(len(self.blocks) - 1, -1, -1):
+            if not self._needs_delta[k]:
+                continue
+            blk = self.blocks[k]
+            d = deltas[k]
+            if k < len(self.blocks) - 1:
+                if not pending[k]:
+                    continue  # nothing downstream of this block depends on the loss
+                act = get_activation(blk.activation)
+                d *= act.df(zs[k], values[k + 1])
+            if blk.trainable:
+                for s, rows in self._rows[k]:
+                    np.matmul(values[s].T, d, out=blk.dW[rows])
+                d.sum(axis=0, out=blk.db)
+                if blk.mask is not None:
+                    blk.dW *= blk.mask
+            for s, rows in self._rows[k]:
+                if s >= 1 and self._needs_delta[s - 1]:
+                    if pending[s - 1]:
+                        deltas[s - 1] += d @ blk.W[rows].T
+                    else:
+                        np.matmul(d, blk.W[rows].T, out=deltas[s - 1])
+                        pending[s - 1] = True
+
+    def gradient(self, X, y, loss=None):
+        """Loss and gradient (a copy of the flat :attr:`grads`) for ``(X, y)``.
+
+        A validating convenience wrapper over :meth:`loss_and_grad`; ``y`` may be
+        class labels, which are encoded for ``loss`` (see :func:`encode_targets`).
+        """
+        from .train import encode_targets  # local: train imports network
+        loss = get_loss(loss if loss is not None else self.default_loss())
+        loss.check_output_activation(self.blocks[-1].activation)
+        X = self.check_X(X)
+        T = encode_targets(y, self, loss, n_samples=len(X))
+        value = self.loss_and_grad(X, T, loss)
+        return value, self.grads.copy()
+
+    def default_loss(self) -> str:
+        from .losses import default_loss_for
+        return default_loss_for(self.blocks[-1].activation)
+
+    # ----------------------------------------------------------------- edits
+    def _new_ids(self, n):
+        ids = np.arange(self._next_uid, self._next_uid + n, dtype=np.int64)
+        self._next_uid += n
+        return ids
+
+    def _check_block(self, block, name="block", hidden=False):
+        if not isinstance(block, (int, np.integer)) or isinstance(block, bool):
+            raise TypeError(f"{name} must be an int block index, got {block!r}")
+        n = len(self.blocks) - (1 if hidden else 0)
+        if not -len(self.blocks) <= block < n:
+            what = "hidden block" if hidden else "block"
+            raise ValueError(f"{name} must be a {what} index in [0, {n - 1}], got {block}")
+        return int(block) % len(self.blocks)
+
+    def add_units(self, block, n=1, *, incoming=None, bias=None, outgoing=None,
+                  init_range=0.1666, rng=None):
+        """Add ``n`` units to hidden ``block``, **in place**.
+
+        Parameters
+        ----------
+        block : int
+            Index of a hidden block.
+        n : int
+            Number of units to add.
+        incoming : array (fan_in, n), optional
+            Incoming weights; default uniform in ``[-init_range, init_range]``.
+        bias : array (n,), optional
+            Biases; default uniform like ``incoming``.
+        outgoing : array (n, width) or dict {consumer block: array}, optional
+            Weights from the new units into each block that reads ``block``.
+            An array is allowed when there is one consumer.  Default uniform in
+            ``[-init_range, init_range]``; pass ``0.0`` for zeros (the network's
+            function is then unchanged).
+        init_range : float
+            Half-width of the default uniform draws (Ash 1989 uses 0.1666).
+        rng : int, Generator or None
+
+        Returns
+        -------
+        ndarray of int : the new units' indices within the block.
+        """
+        k = self._check_block(block, hidden=True)
+        if int(n) < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        n = int(n)
+        rng = check_rng(rng)
+        blk = self.blocks[k]
+        incoming = self._init_or_check(incoming, (blk.fan_in, n), init_range, rng, "incoming")
+        bias = self._init_or_check(bias, (n,), init_range, rng, "bias")
+        out_map = self._outgoing_map(k + 1, n, outgoing, init_range, rng)
+        old_width = blk.width
+        blk.W = np.concatenate([blk.W, incoming], axis=1)
+        blk.b = np.concatenate([blk.b, bias])
+        if blk.mask is not None:
+            blk.mask = np.concatenate([blk.mask, np.ones((blk.fan_in, n), bool)], axis=1)
+        for j, rows_new in out_map.items():
+            self._insert_rows(j, k + 1, rows_new)
+        self.unit_ids[k + 1] = np.concatenate([self.unit_ids[k + 1], self._new_ids(n)])
+        self._pack()
+        return np.arange(old_width, old_width + n)
+
+    def _init_or_check(self, value, shape, init_range, rng, name):
+        if value is None:
+            return rng.uniform(-init_range, init_range, shape)
+        value = np.asarray(value, dtype=np.float64)
+        if value.ndim == 0:
+            return np.full(shape, float(value))
+        if value.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"{name} must be finite")
+        return value
+
+    def _outgoing_map(self, node, n, outgoing, init_range, rng):
+        consumers = self.consumers(node)
+        if isinstance(outgoing, dict):
+            unknown = set(outgoing) - set(consumers)
+            if unknown:
+                raise ValueError(f"outgoing names blocks {sorted(unknown)} that do not read "
+                                 f"node {node}; its consumers are {consumers}")
+            return {j: self._init_or_check(outgoing.get(j), (n, self.blocks[j].width),
+                                           init_range, rng, f"outgoing[{j}]") for j in consumers}
+        if outgoing is not None and np.ndim(outgoing) > 0 and len(consumers) > 1:
+            raise ValueError(f"node {node} feeds blocks {consumers}: give outgoing as a dict "
+                             "{block: array} or a scalar")
+        return {j: self._init_or_check(outgoing, (n, self.blocks[j].width), init_range, rng,
+                                       "outgoing") for j in consumers}
+
+    def _insert_rows(self, j, node, new_rows):
+        """Append rows for new units of ``node`` at the end of its segment in block j."""
+        blk = self.blocks[j]
+        rows = dict(self._rows[j])[node]
+        blk.W = np.concatenate([blk.W[:rows.stop], new_rows, blk.W[rows.stop:]], axis=0)
+        if blk.mask is not None:
+            blk.mask = np.concatenate([blk.mask[:rows.stop], np.ones(new_rows.shape, bool),
+                                       blk.mask[rows.stop:]], axis=0)
+
+    def add_block(self, width, sources, activation, *, position=None, consumers=None,
+                  replace=None, W=None, b=None, outgoing=None, init_range=0.1666, rng=None,
+                  trainable=True):
+        """Insert a new hidden block, **in place**, and wire it to its consumers.
+
+        Parameters
+        ----------
+        width : int
+            Units in the new block.
+        sources : sequence of int
+            Nodes the new block reads (node numbers *before* the insertion; all
+            must be <= ``position``).
+        activation : str
+        position : int, optional
+            Block index the new block takes; blocks from there on shift by one.
+            Default: just before the output block.
+        consumers : sequence of int, optional
+            Blocks (indices before the insertion) that get the new node as an
+            extra, last source, with weights ``outgoing`` (default uniform in
+            ``[-init_range, init_range]``; ``0.0`` keeps the function unchanged).
+        replace : int, optional
+            A node every one of whose readers at or after ``position`` reads the
+            new node in its place, keeping the same weights (Net2DeeperNet:
+            insert an identity block after ``replace``).  ``W`` must then map
+            ``sources`` to the new block's width.
+        W, b : arrays, optional
+            The new block's incoming weights and biases (default uniform).
+
+        Returns
+        -------
+        int : the new block's index.
+        """
+        pos = len(self.blocks) - 1 if position is None else int(position)
+        if not 0 <= pos < len(self.blocks):
+            raise ValueError(f"position must be in [0, {len(self.blocks) - 1}], got {position}")
+        width = int(width)
+        if width < 1:
+            raise ValueError(f"width must be >= 1, got {width}")
+        sources = tuple(int(s) for s in sources)
+        if not sources or min(sources) < 0 or max(sources) > pos:
+            raise ValueError(f"sources must be nodes 0..{pos} for a block at position {pos}, "
+                             f"got {sources}")
+        get_activation(activation)
+        rng = check_rng(rng)
+        sizes = self.node_sizes
+        fan_in = sum(sizes[s] for s in sources)
+        W = self._init_or_check(W, (fan_in, width), init_range, rng, "W")
+        b = self._init_or_check(b, (width,), init_range, rng, "b")
+        consumers = [] if consumers is None else [self._check_block(j, "consumers") for j in consumers]
+        if any(j < pos for j in consumers):
+            raise ValueError(f"consumers must be blocks at or after position {pos}, got {consumers}")
+        if replace is not None and not 0 <= int(replace) <= pos:
+            raise ValueError(f"replace must be a node in [0, {pos}], got {replace}")
+        out_map = {j: self._init_or_check(outgoing.get(j) if isinstance(outgoing, dict) else outgoing,
+                                          (width, self.blocks[j].width), init_range, rng,
+                                          f"outgoing[{j}]") for j in consumers}
+        if replace is not None:
+            for j in range(pos, len(self.blocks)):
+                if int(replace) in self.blocks[j].sources and sizes[int(replace)] != width:
+                    raise ValueError(f"replace: node {replace} has width {sizes[int(replace)]}, "
+                                     f"the new block {width}")
+        new_node = pos + 1
+
+        def shift(s):
+            return s + 1 if s >= new_node else s
+
+        for j in consumers:
+            blk = self.blocks[j]
+            blk.W = np.concatenate([blk.W, out_map[j]], axis=0)
+            if blk.mask is not None:
+                blk.mask = np.concatenate([blk.mask, np.ones(out_map[j].shape, bool)], axis=0)
+        for j, blk in enumerate(self.blocks):
+            srcs = [shift(s) for s in blk.sources]
+            if replace is not None and j >= pos:
+                srcs = [new_node if s == shift(int(replace)) else s for s in srcs]
+            if j in consumers:
+                srcs.append(new_node)
+            blk.sources = tuple(srcs)
+        new = Block(W=W, b=b, activation=get_activation(activation).name, sources=sources,
+                    trainable=trainable)
+        self.blocks.insert(pos, new)
+        self.unit_ids.insert(new_node, self._new_ids(width))
+        self._check_structure()
+        self._pack()
+        return pos
+
+    def remove_units(self, block, units):
+        """Remove ``units`` (indices) of hidden ``block`` and their outgoing
+        weights, **in place**.  A block left with no units is removed and its
+        readers lose that source.
+        """
+        k = self._check_block(block, hidden=True)
+        blk = self.blocks[k]
+        units = np.unique(np.asarray(units, dtype=np.int64).ravel())
+        if units.size and (units.min() < 0 or units.max() >= blk.width):
+            raise ValueError(f"units must be indices in [0, {blk.width - 1}], got {units.tolist()}")
+        if units.size == 0:
+            return self
+        keep = np.setdiff1d(np.arange(blk.width), units)
+        node = k + 1
+        for j in self.consumers(node):
+            cblk = self.blocks[j]
+            rows = dict(self._rows[j])[node]
+            drop = rows.start + units
+            cblk.W = np.delete(cblk.W, drop, axis=0)
+            if cblk.mask is not None:
+                cblk.mask = np.delete(cblk.mask, drop, axis=0)
+        if keep.size:
+            blk.W, blk.b = blk.W[:, keep], blk.b[keep]
+            if blk.mask is not None:
+                blk.mask = blk.mask[:, keep]
+            self.unit_ids[node] = self.unit_ids[node][keep]
+        else:
+            for j, cblk in enumerate(self.blocks):
+                srcs = [s for s in cblk.sources if s != node]
+                if not srcs and j != k:
+                    raise ValueError(f"removing block {k} would leave block {j} with no inputs")
+                cblk.sources = tuple(s - 1 if s > node else s for s in srcs)
+            del self.blocks[k]
+            del self.unit_ids[node]
+        self._check_structure()
+        self._pack()
+        return self
+
+    def set_mask(self, block, mask):
+        """Set the weight mask of ``block`` **in place** (False = pruned, held at 0).
+
+        ``mask=None`` removes the mask (pruned weights stay 0 until trained).
+        """
+        k = self._check_block(block)
+        blk = self.blocks[k]
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.shape != blk.W.shape:
+                raise ValueError(f"mask must have shape {blk.W.shape} (block {k}'s W), got {mask.shape}")
+            if mask.dtype != bool:
+                if not np.all((mask == 0) | (mask == 1)):
+                    raise ValueError("mask must be boolean (or 0/1)")
+                mask = mask.astype(bool)
+            blk.mask = mask.copy()
+            blk.W[~blk.mask] = 0.0
+        else:
+            blk.mask = None
+        self._build_update_mask()
+        return self
+
+    def freeze(self, block, frozen=True):
+        """Freeze (or unfreeze) ``block``'s weights and biases, **in place**."""
+        k = self._check_block(block)
+        self.blocks[k].trainable = not frozen
+        self._pack()
+        return self
+
+    def copy(self):
+        """A deep copy: new buffers, same unit identities."""
+        return Network(self.n_inputs, self._block_specs(copy=True), dtype=self.dtype,
+                       unit_ids=[u.copy() for u in self.unit_ids])._with_next_uid(self._next_uid)
+
+    def _with_next_uid(self, next_uid):
+        self._next_uid = max(self._next_uid, int(next_uid))
+        return self
+
+    def astype(self, dtype):
+        """A copy in another floating dtype."""
+        return Network(self.n_inputs, self._block_specs(copy=True), dtype=dtype,
+                       unit_ids=[u.copy() for u in self.unit_ids])._with_next_uid(self._next_uid)
+
+    def _block_specs(self, copy=False):
+        c = (lambda a: None if a is None else a.copy()) if copy else (lambda a: a)
+        return [dict(W=c(blk.W), b=c(blk.b), activation=blk.activation, sources=blk.sources,
+                     mask=c(blk.mask), trainable=blk.trainable) for blk in self.blocks]
+
+    # ------------------------------------------------------------ save/load
+    def save(self, path):
+        """Save to ``path`` (``.npz``: arrays plus a JSON metadata string).
+
+        Written to a temporary file then moved into place, so a crash never
+        leaves a half-written file.
+        """
+        arrays = {}
+        for k, blk in enumerate(self.blocks):
+            arrays[f"W{k}"] = blk.W
+            arrays[f"b{k}"] = blk.b
+            if blk.mask is not None:
+                arrays[f"mask{k}"] = blk.mask
+        for node, ids in enumerate(self.unit_ids):
+            arrays[f"ids{node}"] = ids
+        meta = dict(format=_FORMAT, version=_FORMAT_VERSION, structlearn=__version__,
+                    dtype=self.dtype.name, n_inputs=self.n_inputs, next_uid=self._next_uid,
+                    blocks=[dict(activation=blk.activation, sources=list(blk.sources),
+                                 trainable=blk.trainable, masked=blk.mask is not None)
+                            for blk in self.blocks])
+        arrays["meta"] = np.array(json.dumps(meta))
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            path += ".npz"
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Load a network written by :meth:`save` (never unpickles anything).
+
+        Raises
+        ------
+        ValueError
+            If the file is not a readable structlearn network.
+        """
+        def bad(why):
+            return ValueError(f"{os.fspath(path)!r} is not a valid structlearn network file: {why}")
+
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                files = {name: z[name] for name in z.files}
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # zip errors, pickled object arrays, truncation...
+            raise bad(f"{type(exc).__name__}: {exc}") from None
+        try:
+            meta = json.loads(str(files["meta"][()]))
+            if meta.get("format") != _FORMAT:
+                raise bad(f"unknown format {meta.get('format')!r}")
+            if meta.get("version") != _FORMAT_VERSION:
+                raise bad(f"unsupported format version {meta.get('version')!r}")
+            dtype = np.dtype(meta["dtype"])
+            blocks = []
+            for k, bm in enumerate(meta["blocks"]):
+                W, b = files[f"W{k}"], files[f"b{k}"]
+                for name, arr in (("W", W), ("b", b)):
+                    if arr.dtype.kind != "f":
+                        raise bad(f"{name}{k} has dtype {arr.dtype}, expected floating point")
+                mask = files.get(f"mask{k}") if bm.get("masked") else None
+                if mask is not None and mask.dtype != bool:
+                    raise bad(f"mask{k} has dtype {mask.dtype}, expected bool")
+                blocks.append(dict(W=W, b=b, activation=bm["activation"], sources=bm["sources"],
+                                   mask=mask, trainable=bm["trainable"]))
+            ids = [files[f"ids{node}"] for node in range(len(blocks) + 1)]
+            if any(u.dtype.kind not in "iu" for u in ids):
+                raise bad("unit ids must be integers")
+            net = cls(int(meta["n_inputs"]), blocks, dtype=dtype, unit_ids=ids)
+            return net._with_next_uid(int(meta.get("next_uid", 0)))
+        except ValueError as exc:
+            if str(exc).startswith(repr(os.fspath(path))):
+                raise
+            raise bad(str(exc)) from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise bad(f"missing or malformed entry {exc}") from None
+
+    # -------------------------------------------------------------- display
+    def summary(self) -> str:
+        """A readable table of blocks, widths, sources, activations and weights."""
+        lines = [f"Network: {self.n_inputs} inputs, {self.n_hidden_units} hidden units in "
+                 f"{len(self.blocks) - 1} hidden blocks, depth {self.depth}, "
+                 f"{self.n_outputs} outputs, {self.dtype.name}",
+                 f"{'block':>5}  {'node':>4}  {'width':>5}  {'activation':<18} {'sources':<20} "
+                 f"{'weights':>9}  {'active':>9}  frozen"]
+        for k, blk in enumerate(self.blocks):
+            n = blk.W.size + blk.b.size
+            active = n - (0 if blk.mask is None else int((~blk.mask).sum()))
+            srcs = ",".join(map(str, blk.sources))
+            if len(srcs) > 20:
+                srcs = srcs[:17] + "..."
+            name = f"{k}{' (out)' if k == len(self.blocks) - 1 else ''}"
+            lines.append(f"{name:>5}  {k + 1:>4}  {blk.width:>5}  {blk.activation:<18} {srcs:<20} "
+                         f"{n:>9}  {active:>9}  {'yes' if not blk.trainable else 'no'}")
+        lines.append(f"total weights {self.n_weights}, active {self.n_active_weights}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return (f"Network(n_inputs={self.n_inputs}, widths={[b.width for b in self.blocks]}, "
+                f"depth={self.depth}, dtype={self.dtype.name})")

@@ -1,0 +1,51 @@
+"""Adam (Kingma & Ba 2015, Algorithm 1)."""
+import numpy as np
+
+from .base import OPTIMIZERS, Optimizer, _check_float
+
+
+class Adam(Optimizer):
+    """Adam with bias correction folded into the step size, as in the paper's
+    section 2 ("efficiency" remark): ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``.
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+    beta1, beta2 : float, default 0.9, 0.999
+    eps : float, default 1e-8
+    """
+
+    _state_names = ("m", "v")
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__()
+        self.lr = _check_float(lr, "lr", low_open=True)
+        self.beta1 = _check_float(beta1, "beta1", 0.0, 0.999999)
+        self.beta2 = _check_float(beta2, "beta2", 0.0, 0.999999999)
+        self.eps = _check_float(eps, "eps", low_open=True)
+        self._tmp = None
+
+    def _compute_step(self, params, grads):
+        m, v = self.state["m"], self.state["v"]
+        if self._tmp is None or self._tmp.shape != params.shape or self._tmp.dtype != params.dtype:
+            self._tmp = np.empty_like(params)
+        tmp = self._tmp
+        t = self.iterations
+        # m += (1 - b1) (g - m);  v += (1 - b2) (g^2 - v): in place, no temporaries.
+        np.subtract(grads, m, out=tmp)
+        tmp *= 1.0 - self.beta1
+        m += tmp
+        np.multiply(grads, grads, out=tmp)
+        tmp -= v
+        tmp *= 1.0 - self.beta2
+        v += tmp
+        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
+        eps_hat = self.eps * np.sqrt(1.0 - self.beta2 ** t)
+        np.sqrt(v, out=tmp)
+        tmp += eps_hat
+        np.divide(m, tmp, out=tmp)
+        tmp *= -lr_t
+        return tmp
+
+
+OPTIMIZERS["adam"] = Adam

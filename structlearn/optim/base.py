@@ -1,0 +1,91 @@
+"""The optimizer interface and the registry of optimizers by name."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..network import carry_over
+
+__all__ = ["Optimizer", "OPTIMIZERS", "get_optimizer"]
+
+
+class Optimizer:
+    """Base class for step-wise optimizers.
+
+    Subclasses list their per-parameter state in ``_state_names`` and
+    implement :meth:`_compute_step`, returning the step to add to the
+    parameters.  The base class keeps the state aligned with the network's
+    current layout and applies the update mask.
+    """
+
+    _state_names: tuple[str, ...] = ()
+    #: True for optimizers that run a whole minimisation (L-BFGS), not steps.
+    full_batch_solver = False
+
+    def __init__(self):
+        self._keys = None
+        self._layout = None
+        self.state: dict[str, np.ndarray] = {}
+        self.iterations = 0
+
+    def _sync_state(self, network):
+        """Create the state, or carry it over after a structural edit."""
+        layout = (id(network), network.layout_version)
+        if layout == self._layout:
+            return
+        keys = network.param_keys()
+        if self._keys is None:
+            self.state = {name: np.zeros_like(network.params) for name in self._state_names}
+        else:
+            self.state = {name: carry_over(self._keys, value, keys).astype(network.dtype)
+                          for name, value in self.state.items()}
+        self._keys, self._layout = keys, layout
+
+    def step(self, network) -> None:
+        """Update ``network.params`` in place from ``network.grads``."""
+        self._sync_state(network)
+        self.iterations += 1
+        step = self._compute_step(network.params, network.grads)
+        if network.update_mask is not None:
+            step *= network.update_mask
+        network.params += step
+
+    def _compute_step(self, params, grads):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def reset(self):
+        """Forget all state (as if newly constructed)."""
+        self.__init__(**self.get_params())
+
+    def get_params(self) -> dict:
+        return {k: v for k, v in vars(self).items()
+                if not k.startswith("_") and k not in ("state", "iterations")}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _check_float(value, name, low=0.0, high=np.inf, low_open=False):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(value) or value < low or value > high or (low_open and value == low):
+        rng = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
+        raise ValueError(f"{name} must be in {rng}, got {value}")
+    return value
+
+
+OPTIMIZERS: dict[str, type] = {}
+
+
+def get_optimizer(optimizer, **kwargs) -> Optimizer:
+    """An optimizer instance from a name ('sgd', 'adam', 'quickprop', 'lbfgs') or instance."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    try:
+        cls = OPTIMIZERS[optimizer]
+    except (KeyError, TypeError):
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)} or an Optimizer, "
+                         f"got {optimizer!r}") from None
+    return cls(**kwargs)
