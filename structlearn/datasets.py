@@ -461,7 +461,9 @@ def load_idx_dir(path, kind="train", flatten=True, dtype=np.float32):
 
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(f"{images_path}: expected uint8 images (n, rows, cols), got {images.dtype} {images.shape}")
+        raise ValueError(
+            f"{images_path}: expected uint8 images (n, rows, cols), got {images.dtype} {images.shape}"
+        )
     if labels.ndim != 1 or labels.dtype != np.uint8:
         raise ValueError(f"{labels_path}: expected uint8 labels (n,), got {labels.dtype} {labels.shape}")
     if len(images) != len(labels):
@@ -553,7 +555,8 @@ def _fetch_verified(url, destination, sha256, timeout):
         digest = hashlib.sha256()
         # A fresh opener per download, so proxy settings from the environment are read now.
         request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-        with os.fdopen(fd, "wb") as out, urllib.request.build_opener().open(request, timeout=timeout) as resp:
+        opener = urllib.request.build_opener()
+        with os.fdopen(fd, "wb") as out, opener.open(request, timeout=timeout) as resp:
             while chunk := resp.read(1 << 16):
                 digest.update(chunk)
                 out.write(chunk)
@@ -634,7 +637,7 @@ def _load_idx_dataset(
     if not mirrors:
         raise ValueError("mirrors: expected at least one mirror URL, got none")
     cache.mkdir(parents=True, exist_ok=True)
-    for filename, found in zip(_file_names(kind), _find_idx_files(cache, kind)):
+    for filename, found in zip(_file_names(kind), _find_idx_files(cache, kind), strict=True):
         if found is not None:
             continue
         if filename not in checksums:

@@ -1,0 +1,122 @@
+"""Registry of benchmark trials.
+
+A *trial* is a pure function ``fn(dataset, seed, **params) -> (row, history)``:
+configuration in, one result row (a flat dict of JSON-serialisable metrics)
+and the run's :class:`~structlearn.history.History` out.  It must depend on
+nothing but its arguments, so the same (algorithm, params, dataset, seed) gives
+the same row on any worker.
+
+Standard row keys (fill those that apply; the runner adds configuration,
+seed, wall time and environment):
+
+``success`` (bool), ``train_accuracy``, ``test_accuracy``, ``train_loss``,
+``test_loss``, ``hidden_units``, ``depth``, ``weights``, ``active_weights``,
+``epochs``, ``crossings``.
+
+Each algorithm registers its trial, and its share of the ``quick`` and
+``full`` suites, in a module ``structlearn/bench/<name>_trials.py`` listed in
+:data:`TRIAL_MODULES`.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+__all__ = ["Trial", "TRIALS", "TRIAL_MODULES", "register_trial", "get_trial", "load_trials",
+           "trial_result"]
+
+#: modules that register trials when imported (missing ones are skipped)
+TRIAL_MODULES = ["mlp_trials", "cascor_trials", "dnc_trials", "obd_trials", "net2net_trials"]
+
+
+@dataclass
+class Trial:
+    """A registered benchmark trial.
+
+    Attributes
+    ----------
+    name : str
+        Algorithm name used on the command line (``--algorithms``).
+    fn : callable
+        ``fn(dataset, seed, **params) -> (row, history)``.
+    datasets : tuple of str
+        Data sets the trial accepts.
+    suites : dict
+        ``{suite name: [(params, dataset, seeds), ...]}``: this algorithm's
+        share of each suite; ``seeds`` is an int (``range(seeds)``) or a list.
+    description : str
+    """
+
+    name: str
+    fn: Callable
+    datasets: tuple
+    suites: dict = field(default_factory=dict)
+    description: str = ""
+
+
+TRIALS: dict[str, Trial] = {}
+
+
+def register_trial(name, *, datasets, suites=None, description=""):
+    """Decorator registering ``fn(dataset, seed, **params) -> (row, history)``."""
+    def decorate(fn):
+        TRIALS[name] = Trial(name, fn, tuple(datasets), dict(suites or {}),
+                             description or (fn.__doc__ or "").strip().split("\n")[0])
+        return fn
+    return decorate
+
+
+def load_trials() -> dict[str, Trial]:
+    """Import every trial module that exists; return the registry."""
+    for mod in TRIAL_MODULES:
+        try:
+            importlib.import_module(f"structlearn.bench.{mod}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"structlearn.bench.{mod}":
+                raise
+    return TRIALS
+
+
+def get_trial(name) -> Trial:
+    """The trial registered as ``name``; a ValueError lists valid names otherwise."""
+    load_trials()
+    if name not in TRIALS:
+        raise ValueError(f"unknown algorithm {name!r}; valid algorithms: {sorted(TRIALS)}")
+    return TRIALS[name]
+
+
+def trial_result(network, history, *, data, loss=None, success=None, crossings=None, **extra):
+    """The standard result row for a trained ``network`` on ``data``.
+
+    Parameters
+    ----------
+    network : Network
+    history : History
+    data : BenchData
+        The data set the trial used (train and test splits).
+    loss : str, optional
+        Loss for the train/test loss columns (default: the network's).
+    success : bool, optional
+        Default: train accuracy == 1.
+    crossings : int, optional
+        Connection crossings, for algorithms that count them.
+    **extra
+        More columns.
+
+    Returns
+    -------
+    (dict, History)
+    """
+    from ..train import evaluate
+
+    train = evaluate(network, data.X_train, data.y_train, loss)
+    test = evaluate(network, data.X_test, data.y_test, loss)
+    row = dict(success=bool(train["accuracy"] == 1.0) if success is None else bool(success),
+               train_accuracy=train["accuracy"], test_accuracy=test["accuracy"],
+               train_loss=train["loss"], test_loss=test["loss"],
+               hidden_units=network.n_hidden_units, depth=network.depth,
+               weights=network.n_weights, active_weights=network.n_active_weights,
+               epochs=history.epochs, crossings=crossings)
+    row.update(extra)
+    return row, history
