@@ -540,7 +540,7 @@ FASHION_MNIST_SHA256 = {
     "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
 }
 
-# Where the Debian package dataset-fashion-mnist installs the four .gz files. (Debian recompressed them
+# Where the Debian package dataset-fashion-mnist installs the four .gz files. (They appear recompressed,
 # without the file name in the gzip header, so their SHA-256 differs from the table above; they are
 # trusted as installed by the system, and read_idx still checks every header and size.)
 FASHION_MNIST_SYSTEM_DIRS = ("/usr/share/datasets/fashion-mnist",)
@@ -637,12 +637,15 @@ def _load_idx_dataset(
     if not mirrors:
         raise ValueError("mirrors: expected at least one mirror URL, got none")
     cache.mkdir(parents=True, exist_ok=True)
-    for filename, found in zip(_file_names(kind), _find_idx_files(cache, kind), strict=True):
-        if found is not None:
-            continue
-        if filename not in checksums:
-            raise ValueError(f"checksums: no SHA-256 given for {filename}, so a download cannot be verified")
-        _download(filename, cache, mirrors, checksums[filename].lower(), retries, timeout)
+    names = _file_names(kind)
+    missing = [n for n, found in zip(names, _find_idx_files(cache, kind), strict=True) if found is None]
+    unverifiable = [n for n in missing if n not in checksums]
+    if unverifiable:
+        raise ValueError(
+            f"checksums: no SHA-256 given for {', '.join(unverifiable)}; downloads must be verified"
+        )
+    for filename in missing:
+        _download(filename, cache, mirrors, str(checksums[filename]).lower(), retries, timeout)
     return load_idx_dir(cache, kind, flatten=flatten, dtype=dtype)
 
 
