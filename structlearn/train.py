@@ -218,6 +218,10 @@ def train(network, X, y, *, loss=None, optimizer="adam", epochs=100, batch_size=
         bar.update(epoch, train_loss)
         return row.get("val_loss", train_loss)
 
+    # Overflow on the way to a NaN loss is expected and handled below
+    # (rollback or TrainingDiverged); numpy's warnings would only add noise.
+    errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    errstate.__enter__()
     try:
         if optimizer.full_batch_solver:
             stop_reason = _run_solver(network, X, T, loss, optimizer, epochs, record, callbacks,
@@ -271,6 +275,7 @@ def train(network, X, y, *, loss=None, optimizer="adam", epochs=100, batch_size=
                       best_epoch=epoch_offset + best[2])
         return history
     finally:
+        errstate.__exit__(None, None, None)
         bar.close()
 
 

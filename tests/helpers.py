@@ -27,7 +27,7 @@ def random_cascade(rng, n_in=3, n_out=2, n_hidden=3, hidden="tanh", output="line
     """A cascade network with ``n_hidden`` units, some as siblings (wider blocks)."""
     net = Network.cascade(n_in, n_out, output=output, rng=rng)
     for h in range(n_hidden):
-        if net.output_block > 0 and h % sibling_every == 1:
+        if sibling_every and net.output_block > 0 and h % sibling_every == 1:
             deepest = net.output_block - 1
             net.add_units(deepest, 1, init_range=0.8, rng=rng)
         else:

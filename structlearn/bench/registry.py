@@ -16,6 +16,14 @@ seed, wall time and environment):
 Each algorithm registers its trial, and its share of the ``quick`` and
 ``full`` suites, in a module ``structlearn/bench/<name>_trials.py`` listed in
 :data:`TRIAL_MODULES`.
+
+A trial may also return ``(row, history, network)``; the runner then saves the
+final network as ``networks/<trial_id>.npz`` (the report draws decision
+boundaries from it).  :func:`trial_result` returns a pair that carries the
+network along (attribute ``network``), so trials built on it get that for free.
+
+In a suite entry's params the key ``label`` is reserved: it names the variant in
+reports and is not passed to the trial function.
 """
 from __future__ import annotations
 
@@ -24,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 __all__ = ["Trial", "TRIALS", "TRIAL_MODULES", "register_trial", "get_trial", "load_trials",
-           "trial_result"]
+           "trial_result", "TrialOutput"]
 
 #: modules that register trials when imported (missing ones are skipped)
 TRIAL_MODULES = ["mlp_trials", "cascor_trials", "dnc_trials", "obd_trials", "net2net_trials"]
@@ -106,7 +114,9 @@ def trial_result(network, history, *, data, loss=None, success=None, crossings=N
 
     Returns
     -------
-    (dict, History)
+    TrialOutput
+        The pair ``(row, history)``; its attribute ``network`` is ``network``
+        (the runner saves it for the report's decision-boundary plots).
     """
     from ..train import evaluate
 
@@ -119,4 +129,17 @@ def trial_result(network, history, *, data, loss=None, success=None, crossings=N
                weights=network.n_weights, active_weights=network.n_active_weights,
                epochs=history.epochs, crossings=crossings)
     row.update(extra)
-    return row, history
+    return TrialOutput(row, history, network)
+
+
+class TrialOutput(tuple):
+    """A ``(row, history)`` pair that also carries the trained ``network``.
+
+    It unpacks like a pair (``row, history = trial_result(...)``) and lets the
+    runner save the final network without every trial returning it.
+    """
+
+    def __new__(cls, row, history, network=None):
+        self = super().__new__(cls, (row, history))
+        self.network = network
+        return self

@@ -1,12 +1,16 @@
 """Adam (Kingma & Ba 2015, Algorithm 1)."""
 import numpy as np
 
-from .base import OPTIMIZERS, Optimizer, _check_float
+from .base import OPTIMIZERS, Optimizer, _check_float, axpy, scal
 
 
 class Adam(Optimizer):
     """Adam with bias correction folded into the step size, as in the paper's
-    section 2 ("efficiency" remark): ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``.
+    section 2 ("efficiency" remark): ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``
+    and ``eps_hat = eps sqrt(1 - b2^t)``.
+
+    The update is nine passes over the flat parameter buffer, mostly BLAS
+    ``axpy``/``scal`` (this step is a third of an MNIST epoch otherwise).
 
     Parameters
     ----------
@@ -25,27 +29,25 @@ class Adam(Optimizer):
         self.eps = _check_float(eps, "eps", low_open=True)
         self._tmp = None
 
-    def _compute_step(self, params, grads):
+    def _update(self, params, grads, mask):
         m, v = self.state["m"], self.state["v"]
         if self._tmp is None or self._tmp.shape != params.shape or self._tmp.dtype != params.dtype:
             self._tmp = np.empty_like(params)
         tmp = self._tmp
         t = self.iterations
-        # m += (1 - b1) (g - m);  v += (1 - b2) (g^2 - v): in place, no temporaries.
-        np.subtract(grads, m, out=tmp)
-        tmp *= 1.0 - self.beta1
-        m += tmp
-        np.multiply(grads, grads, out=tmp)
-        tmp -= v
-        tmp *= 1.0 - self.beta2
-        v += tmp
+        scal(self.beta1, m)                      # m = b1 m + (1 - b1) g
+        axpy(grads, m, 1.0 - self.beta1)
+        np.multiply(grads, grads, out=tmp)       # v = b2 v + (1 - b2) g^2
+        scal(self.beta2, v)
+        axpy(tmp, v, 1.0 - self.beta2)
         lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
         eps_hat = self.eps * np.sqrt(1.0 - self.beta2 ** t)
         np.sqrt(v, out=tmp)
         tmp += eps_hat
         np.divide(m, tmp, out=tmp)
-        tmp *= -lr_t
-        return tmp
+        if mask is not None:
+            tmp *= mask
+        axpy(tmp, params, -lr_t)
 
 
 OPTIMIZERS["adam"] = Adam

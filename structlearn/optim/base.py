@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import blas
+
 
 from ..network import carry_over
 
@@ -44,10 +46,14 @@ class Optimizer:
         """Update ``network.params`` in place from ``network.grads``."""
         self._sync_state(network)
         self.iterations += 1
-        step = self._compute_step(network.params, network.grads)
-        if network.update_mask is not None:
-            step *= network.update_mask
-        network.params += step
+        self._update(network.params, network.grads, network.update_mask)
+
+    def _update(self, params, grads, mask) -> None:
+        """Add ``mask * step`` to ``params`` in place (mask None: no mask)."""
+        step = self._compute_step(params, grads)
+        if mask is not None:
+            step *= mask
+        params += step
 
     def _compute_step(self, params, grads):  # pragma: no cover - interface
         raise NotImplementedError
@@ -74,6 +80,17 @@ def _check_float(value, name, low=0.0, high=np.inf, low_open=False):
         rng = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
         raise ValueError(f"{name} must be in {rng}, got {value}")
     return value
+
+
+def axpy(x, y, a):
+    """``y += a * x`` in one BLAS pass (1-D contiguous float arrays of one dtype)."""
+    fn = blas.saxpy if y.dtype == np.float32 else blas.daxpy
+    fn(x, y, a=a)
+
+
+def scal(a, x):
+    """``x *= a`` in place, by BLAS."""
+    (blas.sscal if x.dtype == np.float32 else blas.dscal)(a, x)
 
 
 OPTIMIZERS: dict[str, type] = {}

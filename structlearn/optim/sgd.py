@@ -1,11 +1,11 @@
 """Stochastic gradient descent with (optionally Nesterov) momentum."""
 import numpy as np
 
-from .base import OPTIMIZERS, Optimizer, _check_float
+from .base import OPTIMIZERS, Optimizer, _check_float, axpy, scal
 
 
 class SGD(Optimizer):
-    """``v <- momentum v - lr g``; ``w <- w + v`` (or the Nesterov form).
+    """``v <- momentum v - lr g``; ``w <- w + v`` (Nesterov: ``w <- w + momentum v - lr g``).
 
     Parameters
     ----------
@@ -22,13 +22,18 @@ class SGD(Optimizer):
         self.momentum = _check_float(momentum, "momentum", 0.0, 0.999999)
         self.nesterov = bool(nesterov)
 
-    def _compute_step(self, params, grads):
+    def _update(self, params, grads, mask):
         v = self.state["velocity"]
-        v *= self.momentum
-        v -= self.lr * grads
+        scal(self.momentum, v)
+        axpy(grads, v, -self.lr)
+        if mask is not None:
+            v *= mask  # masked and frozen entries never build up velocity
         if self.nesterov:
-            return self.momentum * v - self.lr * grads
-        return v.copy()
+            axpy(v, params, self.momentum)
+            g = grads if mask is None else grads * mask
+            axpy(g, params, -self.lr)
+        else:
+            axpy(v, params, 1.0)
 
 
 OPTIMIZERS["sgd"] = SGD

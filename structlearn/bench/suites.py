@@ -1,0 +1,286 @@
+"""Suites: which trials to run.
+
+A *suite* is a list of :class:`TrialSpec` (algorithm, params, data set, seed).
+Suites are not written anywhere by hand: every registered trial contributes its
+share through the ``suites`` argument of
+:func:`~structlearn.bench.registry.register_trial`, and :func:`build_suite`
+gathers the entries of one suite name (``quick``, ``full``, or any other name a
+trial module or plugin uses) and applies the command line's selection
+(``--algorithms``, ``--datasets``, ``--seeds``).
+
+Every spec has a stable :attr:`TrialSpec.trial_id`: a hash of the algorithm,
+the params (sorted), the data set and the seed, so the same configuration has
+the same identity in every run, on every machine (that is what ``--resume``
+relies on).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+
+from .data import check_dataset_name
+from .registry import TRIALS, load_trials
+
+__all__ = ["TrialSpec", "SelectionError", "build_suite", "suite_names", "parse_seeds",
+           "parse_names", "trial_id", "load_plugins", "dataset_matches"]
+
+
+class SelectionError(ValueError):
+    """A suite, algorithm, data set or seed selection that names nothing valid."""
+
+
+def _canonical(value):
+    """JSON text used for hashing: sorted keys, no spaces (stable across runs)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def trial_id(algorithm, params, dataset, seed) -> str:
+    """Stable 16-hex-digit identity of one trial configuration."""
+    try:
+        text = _canonical([algorithm, params, dataset, int(seed)])
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"params of algorithm {algorithm!r} must be JSON-serialisable "
+                        f"(numbers, strings, bools, lists, dicts): {exc}") from None
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class TrialSpec:
+    """One trial to run: ``TRIALS[algorithm].fn(dataset, seed, **params)``.
+
+    The reserved params key ``label`` names the variant in reports and is not
+    passed to the trial function (see :attr:`call_params`).
+    """
+
+    algorithm: str
+    params: dict = field(default_factory=dict)
+    dataset: str = ""
+    seed: int = 0
+
+    @property
+    def trial_id(self) -> str:
+        return trial_id(self.algorithm, self.params, self.dataset, self.seed)
+
+    @property
+    def label(self) -> str:
+        return str(self.params.get("label", ""))
+
+    @property
+    def call_params(self) -> dict:
+        return {k: v for k, v in self.params.items() if k != "label"}
+
+    def to_dict(self) -> dict:
+        return dict(algorithm=self.algorithm, params=dict(self.params), dataset=self.dataset,
+                    seed=int(self.seed))
+
+    @classmethod
+    def from_dict(cls, d) -> "TrialSpec":
+        return cls(d["algorithm"], dict(d.get("params", {})), d["dataset"], int(d["seed"]))
+
+    def __str__(self):
+        label = f" [{self.label}]" if self.label else ""
+        return f"{self.algorithm}{label} {self.dataset} seed={self.seed}"
+
+
+# ------------------------------------------------------------------ plugins
+_LOADED_PLUGINS: dict[str, object] = {}
+
+
+def load_plugins(plugins=()):
+    """Import user modules that register trials (``--plugin``).
+
+    Each entry is a module name (``mypackage.my_trials``) or the path of a
+    ``.py`` file.  A path that does not exist on this machine is imported by
+    its module name instead (a Dask worker gets plugin files through
+    ``Client.upload_file``, which puts them on its ``sys.path``).
+    Each plugin is imported once per process.
+    """
+    for plugin in plugins or ():
+        if plugin in _LOADED_PLUGINS:
+            continue
+        if not isinstance(plugin, str) or not plugin:
+            raise SelectionError(f"a plugin must be a module name or a .py path, got {plugin!r}")
+        is_path = plugin.endswith(".py") or os.sep in plugin
+        if is_path and os.path.isfile(plugin):
+            name = "structlearn_plugin_" + re.sub(r"\W", "_", os.path.splitext(
+                os.path.basename(plugin))[0])
+            spec = importlib.util.spec_from_file_location(name, plugin)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        else:
+            name = os.path.splitext(os.path.basename(plugin))[0] if is_path else plugin
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name != name.split(".")[0] and exc.name != name:
+                    raise
+                where = "file not found and no module of that name" if is_path else \
+                    "no such module on sys.path"
+                raise SelectionError(f"plugin {plugin!r} cannot be imported: {where}") from None
+        _LOADED_PLUGINS[plugin] = module
+    return [_LOADED_PLUGINS[p] for p in plugins or ()]
+
+
+# ---------------------------------------------------------------- selection
+def parse_names(text, what="names") -> list[str] | None:
+    """``"a,b"`` -> ``["a", "b"]``; None or "" -> None (no filter)."""
+    if text is None:
+        return None
+    if isinstance(text, str):
+        names = [t.strip() for t in text.split(",") if t.strip()]
+    else:
+        names = [str(t) for t in text]
+    if not names:
+        raise SelectionError(f"{what}: give at least one name (comma-separated)")
+    return names
+
+
+def parse_seeds(text) -> list[int] | None:
+    """Seeds from the command line.
+
+    ``"5"`` means five seeds, 0..4; ``"0-4"`` is the same range written out;
+    ``"1,3,7"`` and ``"0-2,10"`` list seeds; ``"3,"`` or ``"3-3"`` is seed 3 alone.
+    An int ``n`` means ``range(n)``; a list of ints is taken as given.
+    """
+    if text is None:
+        return None
+    if isinstance(text, bool):
+        raise SelectionError(f"seeds must be a count, a range or a list, got {text!r}")
+    if isinstance(text, int):
+        if text < 1:
+            raise SelectionError(f"seeds: a count must be >= 1, got {text}")
+        return list(range(text))
+    if isinstance(text, (list, tuple, range)):
+        seeds = [int(s) for s in text]
+    else:
+        s = str(text).strip()
+        if re.fullmatch(r"\d+", s):
+            return parse_seeds(int(s))
+        seeds = []
+        for part in (p.strip() for p in s.split(",")):
+            if not part:
+                continue
+            m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part)
+            if m:
+                lo, hi = int(m.group(1)), int(m.group(2))
+                if hi < lo:
+                    raise SelectionError(f"seeds: empty range {part!r} (write low-high)")
+                seeds.extend(range(lo, hi + 1))
+            elif re.fullmatch(r"\d+", part):
+                seeds.append(int(part))
+            else:
+                raise SelectionError(f"seeds: cannot read {part!r}; write a count ('5' = 0..4), "
+                                     "a range ('0-4') or a list ('1,3,7')")
+    if not seeds or any(x < 0 for x in seeds):
+        raise SelectionError(f"seeds must be non-negative integers, got {text!r}")
+    return list(dict.fromkeys(seeds))
+
+
+def dataset_matches(name, patterns) -> bool:
+    """Whether data set ``name`` (``parity4``) fits one of ``patterns`` (``parityN``)."""
+    for p in patterns:
+        if p == name or (p.endswith("N") and re.fullmatch(re.escape(p[:-1]) + r"\d+", name)):
+            return True
+    return False
+
+
+def suite_names(trials=None) -> list[str]:
+    """Every suite name some registered trial contributes to."""
+    trials = load_trials() if trials is None else trials
+    return sorted({s for t in trials.values() for s in t.suites})
+
+
+def _entries(trial, suite):
+    """Expand one trial's share of ``suite`` into (params, dataset, seeds) triples."""
+    out = []
+    for entry in trial.suites.get(suite, ()):
+        try:
+            params, dataset, seeds = entry
+        except (TypeError, ValueError):
+            raise SelectionError(f"algorithm {trial.name!r}: suite {suite!r} entries must be "
+                                 f"(params, dataset, seeds) triples, got {entry!r}") from None
+        try:
+            check_dataset_name(dataset)
+        except (TypeError, ValueError) as exc:
+            raise SelectionError(f"algorithm {trial.name!r}, suite {suite!r}: {exc}") from None
+        if not dataset_matches(dataset, trial.datasets):
+            raise SelectionError(f"algorithm {trial.name!r}, suite {suite!r}: data set "
+                                 f"{dataset!r} is not among its data sets {list(trial.datasets)}")
+        if not isinstance(params, dict):
+            raise SelectionError(f"algorithm {trial.name!r}, suite {suite!r}: params must be a "
+                                 f"dict, got {type(params).__name__}")
+        out.append((params, dataset, parse_seeds(seeds)))
+    return out
+
+
+def build_suite(name, algorithms=None, datasets=None, seeds=None, plugins=()) -> list[TrialSpec]:
+    """The trials of suite ``name`` after the selection.
+
+    Parameters
+    ----------
+    name : str
+        A suite name (see :func:`suite_names`).
+    algorithms, datasets : str or list of str, optional
+        Keep only these (comma-separated string or list).  Each name must be
+        valid and part of the suite.
+    seeds : str, int or list, optional
+        Replace every entry's seeds (see :func:`parse_seeds`).
+    plugins : sequence of str
+        Modules or ``.py`` files that register more trials (imported first).
+
+    Raises
+    ------
+    SelectionError
+        With the list of valid names, for any name that selects nothing.
+    """
+    load_plugins(plugins)
+    trials = load_trials()
+    names = suite_names(trials)
+    if name not in names:
+        raise SelectionError(f"unknown suite {name!r}; valid suites: {', '.join(names) or '(none)'}")
+    in_suite = {a: t for a, t in sorted(trials.items()) if name in t.suites}
+    algorithms = parse_names(algorithms, "algorithms")
+    datasets = parse_names(datasets, "datasets")
+    seeds = parse_seeds(seeds)
+    if algorithms is not None:
+        for a in algorithms:
+            if a not in trials:
+                raise SelectionError(f"unknown algorithm {a!r}; valid algorithms: "
+                                     f"{', '.join(sorted(trials))}")
+            if a not in in_suite:
+                raise SelectionError(f"algorithm {a!r} has no trials in suite {name!r}; "
+                                     f"algorithms in {name!r}: {', '.join(in_suite)}")
+    chosen = [in_suite[a] for a in (algorithms or in_suite)]
+    expanded = [(t.name, p, d, s) for t in chosen for (p, d, s) in _entries(t, name)]
+    if datasets is not None:
+        present = sorted({d for _, _, d, _ in expanded})
+        for d in datasets:
+            try:
+                check_dataset_name(d)
+            except (TypeError, ValueError) as exc:
+                raise SelectionError(str(exc)) from None
+            if d not in present:
+                raise SelectionError(f"data set {d!r} is not in suite {name!r} for the selected "
+                                     f"algorithms; data sets there: {', '.join(present)}")
+        expanded = [e for e in expanded if e[2] in datasets]
+    specs, seen = [], set()
+    for algo, params, dataset, entry_seeds in expanded:
+        for seed in (seeds if seeds is not None else entry_seeds):
+            spec = TrialSpec(algo, dict(params), dataset, int(seed))
+            if spec.trial_id not in seen:
+                seen.add(spec.trial_id)
+                specs.append(spec)
+    if not specs:
+        raise SelectionError(f"the selection leaves no trials in suite {name!r}")
+    return specs

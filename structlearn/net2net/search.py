@@ -1,0 +1,474 @@
+"""Warm-started architecture search with Net2Net (Chen, Goodfellow & Shlens 2016).
+
+The paper's motivating use (section 1 and 3.3): to explore architectures,
+train a small *teacher* once, then grow every candidate size from it with
+function-preserving transformations and go on training, instead of training
+each candidate from a random start.  :class:`Net2NetSearch` runs that search
+and, in the same run, the baselines needed to judge it:
+
+* ``"net2net"``: students grown from the teacher with :func:`wider` /
+  :func:`deeper`, trained at ``student_lr_factor`` times the teacher's
+  learning rate (the paper suggests about 1/10, section 3.1);
+* ``"scratch"``: every candidate trained from a fresh random initialisation;
+* ``"random_padding"``: the teacher's weights kept, the new units (and new
+  layers) randomly initialised, so the function changes (the paper's
+  "random pad" baseline, section 3.2);
+* ``"teacher"``: the teacher simply training on for the students' budget.
+
+Cost is measured the way the project's reference defines it
+(``shared/reference/anchors.md``): an epoch of candidate k costs
+``c_k`` = its number of weights (per-pattern multiply-adds are proportional
+to it), and the saving of the warm-started grid is::
+
+    S = sum_k c_k E_scratch,k / (c_0 T_teacher + sum_k c_k E_warm,k)
+
+with ``E_scratch,k`` the epochs candidate k needs from scratch to reach its
+own final from-scratch validation accuracy (within ``tolerance``),
+``E_warm,k`` the epochs its Net2Net student needs to reach the same accuracy,
+``c_0`` the teacher's cost per epoch and ``T_teacher`` its training epochs.
+"""
+from __future__ import annotations
+
+import numbers
+import time
+
+import numpy as np
+
+from .._validation import check_array, check_positive_int, check_rng
+from ..history import History
+from ..network import Network, _glorot_bound
+from ..optim import get_optimizer
+from ..train import evaluate, train
+from .ops import deeper, wider
+
+__all__ = ["Net2NetSearch", "grow", "arch_name"]
+
+METHODS = ("net2net", "scratch", "random_padding", "teacher")
+
+
+def arch_name(sizes):
+    """``(150, 150)`` -> ``"150-150"``."""
+    return "-".join(str(int(s)) for s in sizes)
+
+
+def _hidden_sizes(net):
+    return tuple(b.width for b in net.blocks[:-1])
+
+
+def _check_sizes(teacher, sizes):
+    t = _hidden_sizes(teacher)
+    sizes = tuple(int(s) for s in sizes)
+    if len(sizes) < len(t):
+        raise ValueError(f"candidate {sizes} has fewer hidden layers than the teacher {t}; "
+                         "Net2Net only grows")
+    for k, (a, b) in enumerate(zip(t, sizes)):
+        if b < a:
+            raise ValueError(f"candidate {sizes}: layer {k} has {b} units, fewer than the "
+                             f"teacher's {a}; Net2Net only grows")
+    for k in range(len(t), len(sizes)):
+        if sizes[k] < sizes[k - 1]:
+            raise ValueError(f"candidate {sizes}: an added layer starts as an identity copy of "
+                             f"the layer below ({sizes[k - 1]} units) and can only widen, got "
+                             f"{sizes[k]}")
+    return sizes
+
+
+def grow(teacher, sizes, *, how="net2net", noise=None, rng=None, mode="random",
+         deeper_method="identity"):
+    """Grow an MLP ``teacher`` into hidden sizes ``sizes`` (a new network).
+
+    Layers the teacher has are widened; extra layers are inserted, one at a
+    time, just below the output block, each starting as a copy (identity
+    block) of the layer below and then widened.
+
+    Parameters
+    ----------
+    teacher : Network
+        A chain (MLP) network.
+    sizes : sequence of int
+        Hidden sizes of the result, ``>=`` the teacher's layer by layer.
+    how : {"net2net", "random_padding"}
+        "net2net": :func:`wider` and :func:`deeper` (function-preserving up
+        to ``noise``).  "random_padding": the same structure, but new units
+        get Glorot/He-uniform random incoming and outgoing weights (zero
+        biases) and a new layer gets random weights.
+    noise, mode, deeper_method
+        Passed to :func:`wider` (``noise``, ``mode``) and :func:`deeper`
+        (``method``).
+    rng : int, Generator or None
+    """
+    if how not in ("net2net", "random_padding"):
+        raise ValueError(f"how must be 'net2net' or 'random_padding', got {how!r}")
+    rng = check_rng(rng)
+    sizes = _check_sizes(teacher, sizes)
+    n_t = len(teacher.blocks) - 1
+    net = teacher.copy()
+    for k in range(len(sizes)):
+        if k >= n_t:
+            net = _add_layer(net, k - 1, how, deeper_method, rng)
+        if sizes[k] > net.blocks[k].width:
+            if how == "net2net":
+                net = wider(net, k, sizes[k], noise=noise, rng=rng, mode=mode)
+            else:
+                net = _pad_units(net, k, sizes[k], rng)
+    return net
+
+
+def _pad_units(net, k, new_width, rng):
+    net = net.copy()
+    blk = net.blocks[k]
+    n = new_width - blk.width
+    bound = _glorot_bound(blk.fan_in, new_width, blk.activation)
+    outgoing = {}
+    for j in net.consumers(k + 1):
+        cb = net.blocks[j]
+        ob = _glorot_bound(cb.fan_in + n, cb.width, cb.activation)
+        outgoing[j] = rng.uniform(-ob, ob, (n, cb.width))
+    net.add_units(k, n, incoming=rng.uniform(-bound, bound, (blk.fan_in, n)), bias=0.0,
+                  outgoing=outgoing)
+    return net
+
+
+def _add_layer(net, after, how, deeper_method, rng):
+    if how == "net2net":
+        return deeper(net, after, method=deeper_method)
+    net = net.copy()
+    blk = net.blocks[after]
+    width = blk.width
+    bound = _glorot_bound(width, width, blk.activation)
+    net.add_block(width, (after + 1,), blk.activation, position=after + 1, replace=after + 1,
+                  W=rng.uniform(-bound, bound, (width, width)), b=0.0)
+    return net
+
+
+def _first_reach(curve, target):
+    """1-based index of the first value >= target, or None."""
+    hit = np.flatnonzero(np.asarray(curve) >= target - 1e-12)
+    return int(hit[0]) + 1 if hit.size else None
+
+
+class Net2NetSearch:
+    """Warm-started search over layer sizes, with its baselines in the same run.
+
+    Parameters
+    ----------
+    teacher_sizes : sequence of int, default (100, 100)
+        Hidden sizes of the teacher (the blog experiment of DanielSlater/Net2Net).
+    candidates : sequence of sequences of int, optional
+        Hidden sizes to evaluate.  Default: the teacher's sizes times 1.5 and
+        2, each also with one more layer: for (100, 100), (150, 150),
+        (200, 200), (150, 150, 150), (200, 200, 200).
+    hidden, output : str, default "relu", "softmax"
+        Activations (ReLU keeps Net2DeeperNet exact).
+    loss : str, optional
+        Default: the output activation's natural loss.
+    lr : float, default 1e-3
+        Adam learning rate of the teacher, of the scratch runs and of the
+        teacher training on (Adam's default, Kingma & Ba 2015).
+    student_lr_factor : float, default 0.1
+        Students (Net2Net and random padding) train at ``lr * student_lr_factor``;
+        0.1 follows the paper (section 3.1: "about 1/10"), the blog used 0.5.
+    teacher_epochs : int, default 15
+        Teacher training (15 in the blog experiment).
+    epochs : int, default 15
+        Budget of every student and of the teacher training on (15 in the blog).
+    scratch_epochs : int, optional
+        Budget of each from-scratch run; default ``teacher_epochs + epochs``
+        (the same number of epochs as teacher plus student).
+    batch_size : int, default 128
+    noise : float, default 0.01
+        Relative noise of :func:`wider` that breaks the symmetry of replicas
+        (without it, replicas trained by a fresh optimizer stay identical).
+    mode : {"random", "largest"}, default "random"
+        Replication mapping of :func:`wider`.
+    deeper_method : {"identity", "linear", "shortcut"}, default "identity"
+        How :func:`deeper` adds layers ("identity" needs ReLU or linear).
+    baselines : sequence of str, default ("scratch", "random_padding", "teacher")
+    targets : sequence of float, default ()
+        Extra validation accuracies for which to report epochs and cost to reach.
+    tolerance : float, default 0.001
+        Reaching "the scratch final accuracy" means >= final - tolerance
+        (0.1 point, the issue's target).
+    validation_fraction : float, default 0.1
+        Held out from the training data when ``fit`` gets no ``validation``.
+    dtype : default numpy.float32
+    rng : int, Generator or None
+    verbose : bool, default False
+        Print one line per run.
+
+    Attributes
+    ----------
+    teacher_ : Network
+    network_ : Network
+        The best Net2Net student (highest final validation accuracy).
+    networks_ : dict
+        ``{(method, arch name): Network}`` at the end of each run.
+    results_ : list of dict
+        One row per (method, candidate); see :meth:`fit`.
+    summary_ : dict
+        Cost saving ``S``, the sizes each search picks, and the details.
+    history_ : History
+        Every run's epochs, ``phase = "<method> <arch>"`` (``"teacher"`` for
+        the teacher's own training); epochs count along the path (students
+        and the teacher training on start at ``teacher_epochs + 1``).
+    """
+
+    def __init__(self, teacher_sizes=(100, 100), candidates=None, hidden="relu",
+                 output="softmax", loss=None, lr=1e-3, student_lr_factor=0.1,
+                 teacher_epochs=15, epochs=15, scratch_epochs=None, batch_size=128,
+                 noise=0.01, mode="random", deeper_method="identity",
+                 baselines=("scratch", "random_padding", "teacher"), targets=(),
+                 tolerance=0.001, validation_fraction=0.1, dtype=np.float32, rng=None,
+                 verbose=False):
+        self.teacher_sizes = teacher_sizes
+        self.candidates = candidates
+        self.hidden = hidden
+        self.output = output
+        self.loss = loss
+        self.lr = lr
+        self.student_lr_factor = student_lr_factor
+        self.teacher_epochs = teacher_epochs
+        self.epochs = epochs
+        self.scratch_epochs = scratch_epochs
+        self.batch_size = batch_size
+        self.noise = noise
+        self.mode = mode
+        self.deeper_method = deeper_method
+        self.baselines = baselines
+        self.targets = targets
+        self.tolerance = tolerance
+        self.validation_fraction = validation_fraction
+        self.dtype = dtype
+        self.rng = rng
+        self.verbose = verbose
+
+    # --------------------------------------------------------------- checks
+    def _validate(self):
+        t = tuple(self.teacher_sizes)
+        if not t or any(not isinstance(s, numbers.Integral) or s < 1 for s in t):
+            raise ValueError(f"teacher_sizes must be a non-empty sequence of ints >= 1, "
+                             f"got {self.teacher_sizes!r}")
+        if self.candidates is None:
+            grid = []
+            for f in (1.5, 2.0):
+                w = tuple(int(round(s * f)) for s in t)
+                grid.append(w)
+            grid += [w + (w[-1],) for w in grid]
+            cands = grid
+        else:
+            cands = [tuple(c) for c in self.candidates]
+            if not cands:
+                raise ValueError("candidates must hold at least one sequence of hidden sizes")
+        for lr_name in ("lr", "student_lr_factor"):
+            v = getattr(self, lr_name)
+            if not isinstance(v, numbers.Real) or not np.isfinite(v) or v <= 0:
+                raise ValueError(f"{lr_name} must be a positive number, got {v!r}")
+        for name in ("teacher_epochs", "epochs", "batch_size"):
+            check_positive_int(getattr(self, name), name)
+        if self.scratch_epochs is not None:
+            check_positive_int(self.scratch_epochs, "scratch_epochs")
+        unknown = set(self.baselines) - set(METHODS[1:])
+        if unknown:
+            raise ValueError(f"baselines must be among {METHODS[1:]}, got {sorted(unknown)}")
+        if not 0 <= float(self.tolerance) < 1:
+            raise ValueError(f"tolerance must be in [0, 1), got {self.tolerance}")
+        if not 0 < float(self.validation_fraction) < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1), got "
+                             f"{self.validation_fraction}")
+        targets = tuple(float(a) for a in self.targets)
+        if any(not 0 < a <= 1 for a in targets):
+            raise ValueError(f"targets must be accuracies in (0, 1], got {self.targets!r}")
+        return t, cands, targets
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, validation=None, test=None):
+        """Train the teacher, every candidate by every method, and summarise.
+
+        Parameters
+        ----------
+        X : array (n_samples, n_features)
+        y : array (n_samples,) of int class labels
+        validation : (X_val, y_val), optional
+            Used for every accuracy curve, target and choice of size; default:
+            ``validation_fraction`` of ``(X, y)`` held out (drawn from ``rng``).
+        test : (X_test, y_test), optional
+            Only reported (final test accuracy of every run, and per epoch in
+            the history as ``test_accuracy``); never used for a choice.
+
+        Returns
+        -------
+        self
+        """
+        teacher_sizes, cands, targets = self._validate()
+        X = check_array(X, "X", ndim=2, dtype=np.dtype(self.dtype))
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(X):
+            raise ValueError(f"y must be 1-D labels with one per row of X, got shape {y.shape}")
+        if y.dtype.kind not in "iub":
+            raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
+        rng = check_rng(self.rng)
+        if validation is None:
+            order = rng.permutation(len(X))
+            n_val = max(1, int(round(self.validation_fraction * len(X))))
+            val_idx, tr_idx = order[:n_val], order[n_val:]
+            Xv, yv = X[val_idx], y[val_idx]
+            X, y = X[tr_idx], y[tr_idx]
+        else:
+            Xv, yv = validation
+        n_classes = int(max(y.max(), np.max(yv)) + 1)
+        n_out = 1 if n_classes <= 2 and self.output != "softmax" else n_classes
+        sizes_io = (X.shape[1], n_out)
+        for c in cands:
+            # check against the teacher before spending any time training
+            _check_sizes(Network.mlp([sizes_io[0], *teacher_sizes, sizes_io[1]], self.hidden,
+                                     self.output, rng=0), c)
+        self._data = dict(X=X, y=y, val=(Xv, yv), test=test)
+        self.history_ = History(meta=dict(algorithm="net2net_search",
+                                          teacher=arch_name(teacher_sizes)))
+        self.networks_ = {}
+        seeds = rng.integers(0, 2 ** 31, size=4 + 4 * len(cands))
+        scratch_epochs = self.scratch_epochs or self.teacher_epochs + self.epochs
+
+        # the teacher
+        teacher = Network.mlp([sizes_io[0], *teacher_sizes, sizes_io[1]], self.hidden,
+                              self.output, rng=int(seeds[0]), dtype=self.dtype)
+        t_opt = get_optimizer("adam", lr=float(self.lr))
+        t_curve = self._run(teacher, t_opt, self.teacher_epochs, "teacher", 0, int(seeds[1]))
+        self.teacher_ = teacher.copy()
+        rows = []
+        c0 = teacher.n_weights
+        if "teacher" in self.baselines:
+            cont = teacher.copy()
+            curve = self._run(cont, t_opt, self.epochs, f"teacher {arch_name(teacher_sizes)}",
+                              self.teacher_epochs, int(seeds[2]))
+            rows.append(self._row("teacher", teacher_sizes, cont, curve))
+        student_lr = float(self.lr) * float(self.student_lr_factor)
+        for i, sizes in enumerate(cands):
+            name = arch_name(sizes)
+            s = seeds[4 + 4 * i:8 + 4 * i]
+            grown = grow(self.teacher_, sizes, how="net2net", noise=self.noise, rng=int(s[0]),
+                         mode=self.mode, deeper_method=self.deeper_method)
+            curve = self._run(grown, get_optimizer("adam", lr=student_lr), self.epochs,
+                              f"net2net {name}", self.teacher_epochs, int(s[1]))
+            rows.append(self._row("net2net", sizes, grown, curve))
+            if "random_padding" in self.baselines:
+                padded = grow(self.teacher_, sizes, how="random_padding", rng=int(s[2]))
+                curve = self._run(padded, get_optimizer("adam", lr=student_lr), self.epochs,
+                                  f"random_padding {name}", self.teacher_epochs, int(s[1]))
+                rows.append(self._row("random_padding", sizes, padded, curve))
+            if "scratch" in self.baselines:
+                fresh = Network.mlp([sizes_io[0], *sizes, sizes_io[1]], self.hidden, self.output,
+                                    rng=int(s[3]), dtype=self.dtype)
+                curve = self._run(fresh, get_optimizer("adam", lr=float(self.lr)), scratch_epochs,
+                                  f"scratch {name}", 0, int(s[1]))
+                rows.append(self._row("scratch", sizes, fresh, curve))
+        self.results_ = rows
+        self.summary_ = self._summarise(rows, c0, t_curve, targets)
+        warm = [r for r in rows if r["method"] == "net2net"]
+        best = max(warm, key=lambda r: r["final_val_accuracy"])
+        self.network_ = self.networks_[("net2net", best["arch"])]
+        del self._data
+        return self
+
+    def _run(self, net, optimizer, epochs, phase, offset, seed):
+        d = self._data
+        callbacks = []
+        if d["test"] is not None:
+            Xt, yt = d["test"]
+
+            def add_test(epoch, network, history):
+                history.rows[-1]["test_accuracy"] = evaluate(network, Xt, yt, self.loss)["accuracy"]
+                return False
+            callbacks.append(add_test)
+        start = len(self.history_.rows)
+        t0 = time.perf_counter()
+        train(net, d["X"], d["y"], loss=self.loss, optimizer=optimizer, epochs=epochs,
+              batch_size=self.batch_size, validation=d["val"], rng=seed, history=self.history_,
+              phase=phase, epoch_offset=offset, callbacks=callbacks, progress=False)
+        rows = self.history_.rows[start:]
+        curve = np.array([r["val_accuracy"] for r in rows])
+        if self.verbose:
+            print(f"{phase:<28} {epochs:>4} epochs  val acc {curve[-1]:.4f}  "
+                  f"({time.perf_counter() - t0:.1f} s)", flush=True)
+        return curve
+
+    def _row(self, method, sizes, net, curve):
+        d = self._data
+        name = arch_name(sizes)
+        self.networks_[(method, name)] = net
+        row = dict(method=method, arch=name, sizes=list(sizes), weights=net.n_weights,
+                   epochs=len(curve), val_curve=curve.tolist(),
+                   final_val_accuracy=float(curve[-1]), best_val_accuracy=float(curve.max()),
+                   train_accuracy=evaluate(net, d["X"], d["y"], self.loss)["accuracy"])
+        if d["test"] is not None:
+            row["test_accuracy"] = evaluate(net, *d["test"], self.loss)["accuracy"]
+        return row
+
+    def _summarise(self, rows, c0, t_curve, targets):
+        by = {(r["method"], r["arch"]): r for r in rows}
+        T = len(t_curve)
+        for r in rows:
+            # epochs (from the run's own start) and cost to reach each target
+            r["epochs_to_target"] = {f"{a:.4f}": _first_reach(r["val_curve"], a) for a in targets}
+            r["cost_to_target"] = {k: (None if e is None else e * r["weights"])
+                                   for k, e in r["epochs_to_target"].items()}
+        summary = dict(teacher_weights=c0, teacher_epochs=T,
+                       teacher_final_val_accuracy=float(t_curve[-1]), tolerance=self.tolerance)
+        archs = [r["arch"] for r in rows if r["method"] == "net2net"]
+        have_scratch = all(("scratch", a) in by for a in archs)
+        if have_scratch:
+            num, den, unreached, per = 0.0, float(c0 * T), [], {}
+            for a in archs:
+                sc, warm = by[("scratch", a)], by[("net2net", a)]
+                target = sc["final_val_accuracy"] - self.tolerance
+                e_s = _first_reach(sc["val_curve"], target)
+                e_w = _first_reach(warm["val_curve"], target)
+                per[a] = dict(target=target, epochs_scratch=e_s, epochs_warm=e_w,
+                              cost_scratch=e_s * sc["weights"],
+                              cost_warm=None if e_w is None else e_w * warm["weights"])
+                for r in rows:
+                    if r["arch"] == a:
+                        e = _first_reach(r["val_curve"], target)
+                        r["epochs_to_scratch_final"] = e
+                        r["cost_to_scratch_final"] = None if e is None else e * r["weights"]
+                num += e_s * sc["weights"]
+                if e_w is None:
+                    unreached.append(a)
+                    den += warm["epochs"] * warm["weights"]
+                else:
+                    den += e_w * warm["weights"]
+            summary.update(per_arch=per, cost_scratch=num, cost_warm=den, unreached=unreached,
+                           # with unreached sizes, the true saving is below this bound
+                           S=num / den, S_is_upper_bound=bool(unreached))
+            pick = lambda m: max((by[(m, a)] for a in archs),  # noqa: E731
+                                 key=lambda r: r["final_val_accuracy"])["arch"]
+            summary.update(pick_net2net=pick("net2net"), pick_scratch=pick("scratch"))
+            summary["same_pick"] = summary["pick_net2net"] == summary["pick_scratch"]
+            # equal budgets: each warm student against scratch after as many epochs
+            summary["equal_budget"] = {
+                a: dict(net2net=by[("net2net", a)]["final_val_accuracy"],
+                        scratch_same_epochs=by[("scratch", a)]["val_curve"][
+                            min(self.epochs, by[("scratch", a)]["epochs"]) - 1],
+                        scratch_same_total_epochs=by[("scratch", a)]["val_curve"][
+                            min(T + self.epochs, by[("scratch", a)]["epochs"]) - 1])
+                for a in archs}
+        return summary
+
+    def report(self):
+        """A plain-text table of the results (one line per method and size)."""
+        if not hasattr(self, "results_"):
+            raise RuntimeError("call fit() first")
+        lines = [f"{'method':<16}{'hidden':<14}{'weights':>9}{'epochs':>7}{'val acc':>9}"
+                 f"{'train acc':>10}{'test acc':>9}{'E->scratch final':>18}"]
+        for r in self.results_:
+            test = f"{r['test_accuracy']:.4f}" if "test_accuracy" in r else "-"
+            e = r.get("epochs_to_scratch_final")
+            lines.append(f"{r['method']:<16}{r['arch']:<14}{r['weights']:>9}{r['epochs']:>7}"
+                         f"{r['final_val_accuracy']:>9.4f}{r['train_accuracy']:>10.4f}{test:>9}"
+                         f"{'-' if e is None else e:>18}")
+        s = self.summary_
+        if "S" in s:
+            bound = " (upper bound: some sizes never reached it)" if s["S_is_upper_bound"] else ""
+            lines.append(f"cost saving S = {s['S']:.2f}{bound}; picks: net2net {s['pick_net2net']}, "
+                         f"scratch {s['pick_scratch']} (same: {s['same_pick']})")
+        return "\n".join(lines)

@@ -1,0 +1,416 @@
+"""Net2Net: exactness of wider/deeper, masks, noise, errors, and the search."""
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, HealthCheck
+from hypothesis import strategies as st
+
+from structlearn import Network, train
+from structlearn.activations import ACTIVATIONS
+from structlearn.net2net import NotFunctionPreservingError, deeper, widen_to, wider
+from helpers import random_cascade
+
+HIDDEN = sorted(name for name, act in ACTIVATIONS.items() if act.elementwise)
+TOL = 1e-10
+
+
+def max_diff(a, b, X):
+    return float(np.max(np.abs(a.forward(X) - b.forward(X))))
+
+
+def snapshot(net):
+    """Everything a caller could observe of a network."""
+    return dict(params=net.params.copy(), W=[b.W.copy() for b in net.blocks],
+                b=[b.b.copy() for b in net.blocks],
+                masks=[None if b.mask is None else b.mask.copy() for b in net.blocks],
+                sources=[b.sources for b in net.blocks], acts=[b.activation for b in net.blocks],
+                trainable=[b.trainable for b in net.blocks],
+                ids=[u.copy() for u in net.unit_ids], dtype=net.dtype)
+
+
+def assert_same(before, net):
+    after = snapshot(net)
+    assert np.array_equal(before["params"], after["params"])
+    for key in ("W", "b", "ids"):
+        assert len(before[key]) == len(after[key])
+        for x, y in zip(before[key], after[key]):
+            assert np.array_equal(x, y)
+    for x, y in zip(before["masks"], after["masks"]):
+        assert (x is None and y is None) or np.array_equal(x, y)
+    for key in ("sources", "acts", "trainable", "dtype"):
+        assert before[key] == after[key]
+
+
+@pytest.fixture
+def X():
+    return np.random.default_rng(0).normal(size=(64, 4)) * 2.0
+
+
+# ------------------------------------------------------------------ wider
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("output", ["softmax", "linear", "sigmoid"])
+def test_wider_is_exact_for_every_activation(hidden, output, X):
+    net = Network.mlp([4, 5, 3, 3], hidden=hidden, output=output, rng=1)
+    net.blocks[0].b[:] = np.random.default_rng(2).normal(size=5)  # non-trivial biases
+    for block, new_width in [(0, 11), (1, 8)]:
+        student = wider(net, block, new_width, rng=3)
+        assert student.blocks[block].width == new_width
+        assert max_diff(net, student, X) < TOL
+
+
+def test_chained_and_repeated_widenings_stay_exact(X):
+    net = Network.mlp([4, 3, 4, 2], hidden="tanh", output="linear", rng=0)
+    student = net
+    for block, w in [(0, 5), (0, 9), (1, 6), (0, 17), (1, 13), (1, 14)]:
+        student = wider(student, block, w, rng=w)
+        assert max_diff(net, student, X) < TOL
+    assert [b.width for b in student.blocks] == [17, 14, 2]
+
+
+def test_widen_to_widens_several_blocks(X):
+    net = Network.mlp([4, 6, 5, 4, 3], hidden="relu", output="softmax", rng=0)
+    student = widen_to(net, {0: 9, 1: 10, 2: 4}, rng=1)
+    assert [b.width for b in student.blocks] == [9, 10, 4, 3]
+    assert max_diff(net, student, X) < TOL
+
+
+def test_wider_on_cascade_blocks_with_several_consumers(X):
+    rng = np.random.default_rng(4)
+    net = random_cascade(rng, n_in=4, n_out=2, n_hidden=5, hidden="symmetric_sigmoid",
+                         output="symmetric_sigmoid")
+    assert any(len(net.consumers(k + 1)) > 1 for k in range(len(net.blocks) - 1))
+    student = net
+    for k in range(len(net.blocks) - 1):
+        student = wider(student, k, student.blocks[k].width + 3, rng=k)
+        assert max_diff(net, student, X) < TOL
+    assert student.n_hidden_units == net.n_hidden_units + 3 * (len(net.blocks) - 1)
+
+
+def test_replicas_copy_incoming_and_outgoing_rows_sum_back():
+    rng = np.random.default_rng(5)
+    net = random_cascade(rng, n_in=3, n_out=2, n_hidden=4, hidden="tanh")
+    k = 0
+    student, (origin, share) = wider(net, k, net.blocks[k].width + 7, rng=6, return_mapping=True)
+    width = net.blocks[k].width
+    assert np.array_equal(origin[:width], np.arange(width))  # every old unit kept
+    assert np.allclose(np.bincount(origin, weights=share), 1.0)
+    old, new = net.blocks[k], student.blocks[k]
+    assert np.array_equal(new.W[:, :width], old.W) and np.array_equal(new.b[:width], old.b)
+    assert np.array_equal(new.W, old.W[:, origin]) and np.array_equal(new.b, old.b[origin])
+    consumers = net.consumers(k + 1)
+    assert len(consumers) > 1
+    for j in consumers:
+        rows_old = dict(net.source_rows(j))[k + 1]
+        rows_new = dict(student.source_rows(j))[k + 1]
+        R_old = net.blocks[j].W[rows_old]
+        R_new = student.blocks[j].W[rows_new]
+        summed = np.zeros_like(R_old)
+        np.add.at(summed, origin, R_new)
+        assert np.max(np.abs(summed - R_old)) < 1e-14
+        # replicas of one origin carry equal shares (paper eq. 2)
+        assert np.allclose(R_new, R_old[origin] / np.bincount(origin)[origin][:, None])
+        # rows of the other sources untouched
+        others = [r for s, r in net.source_rows(j) if s != k + 1]
+        others_new = [r for s, r in student.source_rows(j) if s != k + 1]
+        for a, b in zip(others, others_new):
+            assert np.array_equal(net.blocks[j].W[a], student.blocks[j].W[b])
+
+
+def test_random_mapping_is_uniform_over_old_units():
+    net = Network.mlp([2, 4, 1], hidden="tanh", output="linear", rng=0)
+    _, (origin, _) = wider(net, 0, 4004, rng=7, return_mapping=True)
+    counts = np.bincount(origin[4:], minlength=4)
+    assert counts.sum() == 4000 and np.all(np.abs(counts - 1000) < 150)  # sd ~ 27
+
+
+def test_largest_mode_reproduces_danielslater_choice(X):
+    net = Network.mlp([4, 5, 3, 2], hidden="relu", output="softmax", rng=2)
+    blk = net.blocks[0]
+    best = int(np.argmax(blk.W.sum(axis=0) + blk.b))
+    student, (origin, share) = wider(net, 0, 9, mode="largest", return_mapping=True)
+    assert np.all(origin[5:] == best)  # the same unit split again and again
+    assert np.allclose(share[5:], [0.5, 0.25, 0.125, 0.0625])
+    assert share[best] == 0.0625 and np.isclose(share[origin == best].sum(), 1.0)
+    assert max_diff(net, student, X) < TOL
+
+
+def test_same_seed_same_result():
+    net = Network.mlp([4, 5, 2], hidden="tanh", output="linear", rng=0)
+    a = wider(net, 0, 12, noise=0.1, rng=9)
+    b = wider(net, 0, 12, noise=0.1, rng=9)
+    c = wider(net, 0, 12, noise=0.1, rng=10)
+    assert np.array_equal(a.params, b.params) and not np.array_equal(a.params, c.params)
+
+
+def test_float32_network_stays_float32(X):
+    net = Network.mlp([4, 6, 3], hidden="relu", output="softmax", rng=0, dtype=np.float32)
+    student = wider(net, 0, 10, rng=1)
+    assert student.dtype == np.float32 and student.params.dtype == np.float32
+    assert max_diff(net, student, X.astype(np.float32)) < 1e-5
+
+
+# ------------------------------------------------------------------ noise
+@pytest.mark.parametrize("hidden", ["tanh", "relu", "sigmoid"])
+def test_noise_changes_outputs_in_proportion(hidden, X):
+    net = Network.mlp([4, 6, 5, 2], hidden=hidden, output="linear", rng=0)
+    changes = [max_diff(net, wider(net, 0, 14, noise=s, rng=11), X) for s in (1e-4, 1e-3, 1e-2)]
+    assert max_diff(net, wider(net, 0, 14, noise=0.0, rng=11), X) < TOL
+    assert changes[0] > 0
+    for small, big in zip(changes, changes[1:]):
+        assert 7 < big / small < 13  # linear in the requested noise for small noise
+
+
+def test_noise_is_relative_to_the_copied_weights():
+    rng = np.random.default_rng(0)
+    W1 = rng.normal(size=(50, 2)) * np.array([1.0, 100.0])
+    net = Network(50, [dict(W=W1, b=np.zeros(2), activation="tanh", sources=(0,)),
+                       dict(W=rng.normal(size=(2, 1)), b=np.zeros(1), activation="linear",
+                            sources=(1,))])
+    student, (origin, _) = wider(net, 0, 2002, noise=0.05, rng=1, return_mapping=True)
+    W = student.blocks[0].W
+    for unit in (0, 1):
+        cols = np.flatnonzero(origin[2:] == unit) + 2
+        deviation = (W[:, cols] - W1[:, [unit]]).std()
+        rms = np.sqrt(np.mean(W1[:, unit] ** 2))
+        assert abs(deviation / (0.05 * rms) - 1) < 0.05
+    assert np.array_equal(W[:, :2], W1)  # original units untouched
+    # absolute noise ignores the weights' scale
+    absolute, (origin, _) = wider(net, 0, 2002, noise=0.05, noise_scale="absolute", rng=1,
+                                  return_mapping=True)
+    cols = np.flatnonzero(origin[2:] == 1) + 2
+    assert abs((absolute.blocks[0].W[:, cols] - W1[:, [1]]).std() / 0.05 - 1) < 0.05
+
+
+# --------------------------------------------------------- inputs and masks
+@pytest.mark.parametrize("call", [
+    lambda n: wider(n, 0, 9, rng=0),
+    lambda n: wider(n, 1, 7, noise=0.1, rng=0),
+    lambda n: wider(n, 0, 9, mode="largest", noise=0.1, rng=0),
+    lambda n: widen_to(n, {0: 8, 1: 8}, rng=0),
+    lambda n: deeper(n, 0),
+    lambda n: deeper(n, 1, method="shortcut"),
+    lambda n: deeper(n, 0, method="linear"),
+])
+def test_inputs_are_never_mutated(call, X):
+    net = Network.mlp([4, 5, 4, 2], hidden="relu", output="softmax", rng=0)
+    mask = np.ones_like(net.blocks[1].W, bool)
+    mask[0, :2] = False
+    net.set_mask(1, mask)
+    net.freeze(0)
+    before = snapshot(net)
+    out_before = net.forward(X)
+    student = call(net)
+    assert student is not net
+    assert_same(before, net)
+    assert np.array_equal(net.forward(X), out_before)
+    # and the student shares no buffer with the teacher
+    student.params[:] = 0.0
+    assert_same(before, net)
+
+
+def test_masks_follow_the_replicas(X):
+    net = Network.mlp([4, 5, 4, 2], hidden="tanh", output="linear", rng=0)
+    rng = np.random.default_rng(3)
+    m0 = rng.random(net.blocks[0].W.shape) > 0.3
+    m1 = rng.random(net.blocks[1].W.shape) > 0.3
+    net.set_mask(0, m0)
+    net.set_mask(1, m1)
+    student, (origin, _) = wider(net, 0, 12, noise=0.1, rng=4, return_mapping=True)
+    assert np.array_equal(student.blocks[0].mask, m0[:, origin])
+    assert np.array_equal(student.blocks[1].mask, m1[origin])
+    for blk in student.blocks[:2]:
+        assert np.all(blk.W[~blk.mask] == 0.0)
+    exact = wider(net, 0, 12, rng=4)
+    assert max_diff(net, exact, X) < TOL
+    assert student.n_active_weights - net.n_active_weights == \
+        (m0[:, origin[5:]].sum() + 7) + m1[origin[5:]].sum()
+    # training keeps the copies of pruned weights at zero
+    train(student, X, X[:, :2], loss="mse", optimizer="adam", epochs=3, rng=0)
+    for blk in student.blocks[:2]:
+        assert np.all(blk.W[~blk.mask] == 0.0)
+
+
+def test_wider_keeps_frozen_blocks_frozen(X):
+    net = Network.mlp([4, 5, 2], hidden="tanh", output="linear", rng=0)
+    net.freeze(0)
+    student = wider(net, 0, 8, rng=0)
+    assert not student.blocks[0].trainable and student.blocks[1].trainable
+    assert max_diff(net, student, X) < TOL
+
+
+def test_same_width_gives_an_unchanged_copy(X):
+    net = Network.mlp([4, 5, 2], rng=0)
+    student = wider(net, 0, 5)
+    assert student is not net and np.array_equal(student.params, net.params)
+
+
+# --------------------------------------------------------------- errors
+@pytest.mark.parametrize("kwargs, error, text", [
+    (dict(block=2, new_width=9), ValueError, "output block"),
+    (dict(block=-1, new_width=9), ValueError, "output block"),
+    (dict(block=5, new_width=9), ValueError, "hidden block index"),
+    (dict(block=0.0, new_width=9), TypeError, "block"),
+    (dict(block=True, new_width=9), TypeError, "block"),
+    (dict(block=0, new_width=4), ValueError, "new_width must be >="),
+    (dict(block=0, new_width=9.5), TypeError, "new_width"),
+    (dict(block=0, new_width=9, noise=-0.1), ValueError, "noise"),
+    (dict(block=0, new_width=9, noise=float("nan")), ValueError, "noise"),
+    (dict(block=0, new_width=9, noise="lots"), TypeError, "noise"),
+    (dict(block=0, new_width=9, mode="biggest"), ValueError, "mode"),
+    (dict(block=0, new_width=9, noise_scale="huge"), ValueError, "noise_scale"),
+    (dict(block=0, new_width=9, rng="seed"), TypeError, "rng"),
+])
+def test_wider_bad_arguments(kwargs, error, text):
+    net = Network.mlp([4, 5, 4, 2], rng=0)
+    with pytest.raises(error, match=text):
+        wider(net, **kwargs)
+
+
+def test_bad_network_argument():
+    with pytest.raises(TypeError, match="network must be a structlearn Network"):
+        wider([np.eye(2)], 0, 3)
+    with pytest.raises(TypeError, match="network must be a structlearn Network"):
+        deeper("net", 0)
+    with pytest.raises(ValueError, match="no hidden block"):
+        wider(Network.mlp([3, 2], rng=0), 0, 4)
+
+
+@pytest.mark.parametrize("kwargs, error, text", [
+    (dict(after=2), ValueError, "output block"),
+    (dict(after=0, method="magic"), ValueError, "method"),
+    (dict(after=0, X=np.zeros((3, 5))), ValueError, "X"),
+])
+def test_deeper_bad_arguments(kwargs, error, text):
+    net = Network.mlp([4, 5, 4, 2], rng=0)
+    with pytest.raises(error, match=text):
+        deeper(net, **kwargs)
+
+
+# ---------------------------------------------------------------- deeper
+@pytest.mark.parametrize("hidden", ["relu", "linear"])
+def test_deeper_identity_is_exact_for_idempotent_activations(hidden, X):
+    net = Network.mlp([4, 5, 4, 2], hidden=hidden, output="softmax", rng=0)
+    for after in (0, 1):
+        student, info = deeper(net, after, return_info=True, X=X)
+        assert info["block"] == after + 1 and info["exact"] is True
+        assert info["max_abs_output_change"] < TOL
+        assert len(student.blocks) == 4 and student.depth == net.depth + 1
+        assert student.blocks[after + 1].activation == hidden
+        assert np.array_equal(student.blocks[after + 1].W, np.eye(net.blocks[after].width))
+        assert max_diff(net, student, X) < TOL
+
+
+def test_deeper_then_wider_chains_exactly(X):
+    net = Network.mlp([4, 5, 2], hidden="relu", output="softmax", rng=0)
+    student = deeper(net, 0)
+    student = wider(student, 1, 9, rng=1)
+    student = deeper(student, 1)
+    student = wider(student, 0, 7, rng=2)
+    assert [b.width for b in student.blocks] == [7, 9, 9, 2]
+    assert max_diff(net, student, X) < TOL
+
+
+@pytest.mark.parametrize("hidden", [h for h in HIDDEN if not ACTIVATIONS[h].idempotent])
+def test_deeper_identity_refuses_non_idempotent_activations(hidden, X):
+    net = Network.mlp([4, 5, 2], hidden=hidden, output="linear", rng=0)
+    with pytest.raises(NotFunctionPreservingError, match="shortcut"):
+        deeper(net, 0)
+    with pytest.warns(UserWarning, match="max \\|output change\\|"):
+        student, info = deeper(net, 0, approximate=True, X=X, return_info=True)
+    assert not info["exact"]
+    assert info["max_abs_output_change"] == pytest.approx(max_diff(net, student, X))
+    assert info["max_abs_output_change"] > 1e-6  # it really is off
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("method", ["linear", "shortcut"])
+def test_deeper_alternatives_are_exact_for_every_activation(hidden, method, X):
+    net = Network.mlp([4, 5, 4, 2], hidden=hidden, output="softmax", rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        student, info = deeper(net, 0, method=method, X=X, return_info=True)
+    assert info["exact"] and info["max_abs_output_change"] < TOL
+    assert student.depth == net.depth + 1
+    assert max_diff(net, student, X) < TOL
+
+
+def test_deeper_shortcut_adds_trainable_capacity(X):
+    net = Network.mlp([4, 5, 2], hidden="tanh", output="linear", rng=0)
+    student = deeper(net, 0, method="shortcut")
+    new = student.blocks[1]
+    assert new.activation == "tanh" and student.blocks[2].sources == (1, 2)
+    T = np.sin(X[:, :2])
+    student.gradient(X, T, "mse")
+    out_rows = dict(student.source_rows(2))[2]
+    assert np.any(student.blocks[2].dW[out_rows] != 0)  # the zero weights get gradient
+
+
+def test_deeper_on_a_cascade_network(X):
+    rng = np.random.default_rng(8)
+    net = random_cascade(rng, n_in=4, n_out=2, n_hidden=4, hidden="relu")
+    for after in range(len(net.blocks) - 1):
+        for method in ("identity", "shortcut"):
+            student = deeper(net, after, method=method)
+            assert max_diff(net, student, X) < TOL
+
+
+# -------------------------------------------------- property-based tests
+@st.composite
+def architectures(draw):
+    n_in = draw(st.integers(1, 4))
+    n_hidden = draw(st.integers(1, 4))
+    widths = draw(st.lists(st.integers(1, 5), min_size=n_hidden, max_size=n_hidden))
+    acts = draw(st.lists(st.sampled_from(HIDDEN), min_size=n_hidden, max_size=n_hidden))
+    seed = draw(st.integers(0, 2 ** 16))
+    rng = np.random.default_rng(seed)
+    sizes = [n_in]
+    blocks = []
+    for k in range(n_hidden + 1):
+        # any non-empty set of earlier nodes, always including the previous one
+        # (so every block has a consumer): MLPs, cascades and everything between
+        extra = [s for s in range(k) if draw(st.booleans())]
+        sources = tuple(sorted(set(extra) | {k}))
+        width = widths[k] if k < n_hidden else draw(st.integers(1, 3))
+        act = acts[k] if k < n_hidden else draw(st.sampled_from(["linear", "softmax", "tanh"]))
+        fan_in = sum(sizes[s] for s in sources)
+        blocks.append(dict(W=rng.normal(size=(fan_in, width)), b=rng.normal(size=width),
+                           activation=act, sources=sources))
+        sizes.append(width)
+    net = Network(n_in, blocks)
+    if draw(st.booleans()):  # prune some weights
+        k = draw(st.integers(0, n_hidden))
+        net.set_mask(k, rng.random(net.blocks[k].W.shape) > 0.3)
+    return net, seed
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(architectures(), st.data())
+def test_property_wider_is_exact_on_random_architectures(arch, data):
+    net, seed = arch
+    X = np.random.default_rng(seed + 1).normal(size=(20, net.n_inputs)) * 2
+    before = snapshot(net)
+    student = net
+    for _ in range(data.draw(st.integers(1, 3))):
+        k = data.draw(st.integers(0, len(net.blocks) - 2))
+        extra = data.draw(st.integers(0, 6))
+        mode = data.draw(st.sampled_from(["random", "largest"]))
+        student = wider(student, k, student.blocks[k].width + extra, rng=seed, mode=mode)
+    assert max_diff(net, student, X) < TOL
+    for blk in student.blocks:
+        if blk.mask is not None:
+            assert np.all(blk.W[~blk.mask] == 0.0)
+    assert_same(before, net)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(architectures(), st.data())
+def test_property_deeper_alternatives_are_exact(arch, data):
+    net, seed = arch
+    X = np.random.default_rng(seed + 1).normal(size=(20, net.n_inputs)) * 2
+    k = data.draw(st.integers(0, len(net.blocks) - 2))
+    method = data.draw(st.sampled_from(["linear", "shortcut"] +
+                                       (["identity"] if ACTIVATIONS[net.blocks[k].activation]
+                                        .idempotent else [])))
+    student = deeper(net, k, method=method)
+    assert max_diff(net, student, X) < TOL
