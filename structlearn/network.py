@@ -866,7 +866,7 @@ class Network:
         lines = [f"Network: {self.n_inputs} inputs, {self.n_hidden_units} hidden units in "
                  f"{len(self.blocks) - 1} hidden blocks, depth {self.depth}, "
                  f"{self.n_outputs} outputs, {self.dtype.name}",
-                 f"{'block':>5}  {'node':>4}  {'width':>5}  {'activation':<18} {'sources':<20} "
+                 f"{'block':>7}  {'node':>4}  {'width':>5}  {'activation':<18} {'sources':<20} "
                  f"{'weights':>9}  {'active':>9}  frozen"]
         for k, blk in enumerate(self.blocks):
             n = blk.W.size + blk.b.size
@@ -875,7 +875,7 @@ class Network:
             if len(srcs) > 20:
                 srcs = srcs[:17] + "..."
             name = f"{k}{' (out)' if k == len(self.blocks) - 1 else ''}"
-            lines.append(f"{name:>5}  {k + 1:>4}  {blk.width:>5}  {blk.activation:<18} {srcs:<20} "
+            lines.append(f"{name:>7}  {k + 1:>4}  {blk.width:>5}  {blk.activation:<18} {srcs:<20} "
                          f"{n:>9}  {active:>9}  {'yes' if not blk.trainable else 'no'}")
         lines.append(f"total weights {self.n_weights}, active {self.n_active_weights}")
         return "\n".join(lines)
