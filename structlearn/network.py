@@ -170,7 +170,7 @@ class Network:
 
     # ------------------------------------------------------------------ build
     @classmethod
-    def mlp(cls, sizes, hidden="relu", output="softmax", rng=None, dtype=np.float64):
+    def mlp(cls, sizes, hidden="relu", output=None, rng=None, dtype=np.float64):
         """A plain multi-layer perceptron, block ``k`` reading node ``k``.
 
         Parameters
@@ -178,7 +178,8 @@ class Network:
         sizes : sequence of int
             ``[n_in, h1, ..., n_out]``.
         hidden, output : str
-            Activations of the hidden blocks and of the output block.
+            Activations of the hidden blocks and of the output block; the
+            default output is softmax for several outputs, sigmoid for one.
         rng : int, Generator or None
             Source of the initial weights: Glorot-uniform (He-uniform for
             ReLU/softplus), biases zero.
@@ -188,6 +189,8 @@ class Network:
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must be at least [n_in, n_out] with every size >= 1, got {sizes}")
         rng = check_rng(rng)
+        if output is None:
+            output = "softmax" if sizes[-1] > 1 else "sigmoid"
         blocks = []
         for k, (fan_in, width) in enumerate(zip(sizes[:-1], sizes[1:])):
             act = output if k == len(sizes) - 2 else hidden
