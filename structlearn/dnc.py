@@ -131,24 +131,40 @@ def _slope_at_zero(activation):
     return slope
 
 
+def _whitening(A, rtol=1e-7):
+    """``W`` with ``(A W)^T (A W) = I`` on the column space of ``A`` (rank-revealing)."""
+    G = A.T @ A
+    s, V = np.linalg.eigh(G)
+    keep = s > rtol * max(s[-1], np.finfo(float).tiny)
+    return V[:, keep] / np.sqrt(s[keep])
+
+
 def growth_scores(network, X, T, loss):
     """One-step estimate, per hidden block, of what a new unit there would gain.
 
-    A new unit in block ``k`` with incoming weights and bias ``v = (v_in, c)``
-    and outgoing weights ``u``, both zero, leaves the loss unchanged and its
-    gradient in ``v`` zero.  Its gradient in ``u`` (``f(0)`` times the
-    consumers' bias gradient) is what the consumers' biases already follow; the
-    new information is in the mixed second derivative
+    A new unit in block ``k`` with incoming weights and bias ``v`` and outgoing
+    weights ``u``, both zero, leaves the loss unchanged and its gradient in
+    ``v`` zero.  Its gradient in ``u`` (``f(0)`` times the consumers' bias
+    gradient) is what the consumers' biases already follow; what the new unit
+    can add is in the mixed second derivative
 
-        B = d2L / du dv = f'(0) * Delta^T [X_k, 1]                        (*)
+        B = d2L / du dv = f'(0) * Delta^T A_k,      A_k = [X_k, 1]          (*)
 
-    where ``X_k`` holds the values of the block's sources and ``Delta`` the
-    consumers' back-propagated errors dL/dz (one column per consumer unit).
-    Moving ``u`` and ``v`` by ``eps`` in their best directions lowers the loss
-    by ``eps^2 * sigma_max(B)`` to second order, so the score is the largest
-    singular value of ``B``.  It is the quantity GradMax (Evci et al., ICLR
-    2022) maximises when it initialises new units; here it only ranks blocks.
-    Cost: one forward/backward pass plus a small SVD per block.
+    with ``X_k`` the values of the block's sources and ``Delta`` the consumers'
+    back-propagated errors dL/dz (one column per consumer unit).  Stepping to
+    ``u = eps * p``, ``v = v'`` with ``|p| = 1`` and the new unit's
+    pre-activation ``A_k v'`` of root-mean-square ``eps`` lowers the loss by
+    ``eps^2 * score_k`` to second order, where
+
+        score_k = sqrt(n) * f'(0) * sigma_max(Delta^T Q_k),
+
+    ``Q_k`` an orthonormal basis of the columns of ``A_k``.  Measuring ``v`` by
+    the size of the pre-activation it makes (not by its norm) makes the score
+    independent of the scale of each block's inputs (pixels, hidden values,
+    spiral coordinates), so blocks can be compared.  It is GradMax's quantity
+    (Evci et al., ICLR 2022) in whitened input coordinates; here it only ranks
+    blocks.  Cost: one forward/backward pass, and per block a Gram matrix and
+    a small eigen-decomposition.
 
     Parameters
     ----------
@@ -166,15 +182,15 @@ def growth_scores(network, X, T, loss):
     ws = network._workspaces[len(X)]
     values = [X] + ws["y"]
     deltas = ws["g"]
+    n = len(X)
     scores = []
     for k in range(len(network.blocks) - 1):
-        node = k + 1
-        consumers = network.consumers(node)
-        D = np.concatenate([deltas[j] for j in consumers], axis=1)
-        cols = [values[s] for s in network.blocks[k].sources] + [np.ones((len(X), 1), X.dtype)]
-        B = np.concatenate([D.T @ c for c in cols], axis=1).astype(np.float64)
-        B *= _slope_at_zero(network.blocks[k].activation)
-        scores.append(float(np.linalg.norm(B, 2)))
+        D = np.concatenate([deltas[j] for j in network.consumers(k + 1)], axis=1)
+        A = np.concatenate([values[s] for s in network.blocks[k].sources]
+                           + [np.ones((n, 1), X.dtype)], axis=1).astype(np.float64)
+        M = (D.T.astype(np.float64) @ A) @ _whitening(A)
+        scores.append(np.sqrt(n) * _slope_at_zero(network.blocks[k].activation)
+                      * float(np.linalg.norm(M, 2)))
     return np.array(scores)
 
 

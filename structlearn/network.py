@@ -279,7 +279,7 @@ class Network:
                 raise ValueError(f"block {k} has no units")
             if blk.mask is not None and blk.mask.shape != blk.W.shape:
                 raise ValueError(f"block {k}: mask shape {blk.mask.shape} != W shape {blk.W.shape}")
-            if not (np.all(np.isfinite(blk.W)) and np.all(np.isfinite(blk.b))):
+            if not (np.isfinite(blk.W).all() and np.isfinite(blk.b).all()):
                 raise ValueError(f"block {k}: weights must be finite")
             if k < len(self.blocks) - 1 and not get_activation(blk.activation).elementwise:
                 raise ValueError(f"block {k}: {blk.activation!r} is allowed on the output block only")
@@ -287,8 +287,9 @@ class Network:
         for node, ids in enumerate(self.unit_ids):
             if len(self.unit_ids) != len(sizes) or ids.shape != (sizes[node],):
                 raise ValueError("unit_ids do not match the node widths")
+        read = set().union(*(blk.sources for blk in self.blocks))
         for k in range(len(self.blocks) - 1):
-            if not self.consumers(k + 1):
+            if k + 1 not in read:
                 raise ValueError(f"block {k} feeds no other block")
 
     def _pack(self):

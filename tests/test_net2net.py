@@ -414,3 +414,137 @@ def test_property_deeper_alternatives_are_exact(arch, data):
                                         .idempotent else [])))
     student = deeper(net, k, method=method)
     assert max_diff(net, student, X) < TOL
+
+
+# ------------------------------------------------------------------ search
+from structlearn.net2net import Net2NetSearch, grow, summarise  # noqa: E402
+
+
+def test_grow_net2net_is_exact_and_padding_keeps_old_weights(X):
+    teacher = Network.mlp([4, 3, 4, 2], hidden="relu", output="softmax", rng=0)
+    student = grow(teacher, (6, 5, 7, 9), rng=1)
+    assert [b.width for b in student.blocks] == [6, 5, 7, 9, 2]
+    assert max_diff(teacher, student, X) < TOL
+    padded = grow(teacher, (6, 5, 7), how="random_padding", rng=1)
+    assert [b.width for b in padded.blocks] == [6, 5, 7, 2]
+    assert np.array_equal(padded.blocks[0].W[:, :3], teacher.blocks[0].W)
+    assert max_diff(teacher, padded, X) > 1e-3  # random padding changes the function
+
+
+@pytest.mark.parametrize("sizes, text", [((2, 4), "fewer than the teacher"),
+                                         ((3,), "fewer hidden layers"),
+                                         ((3, 5, 4), "can only widen")])
+def test_grow_refuses_to_shrink(sizes, text):
+    teacher = Network.mlp([4, 3, 4, 2], rng=0)
+    with pytest.raises(ValueError, match=text):
+        grow(teacher, sizes)
+
+
+def test_summarise_computes_the_cost_saving():
+    rows = [dict(method="scratch", arch="a", weights=20, epochs=4,
+                 val_curve=[0.5, 0.7, 0.8, 0.8]),
+            dict(method="net2net", arch="a", weights=20, epochs=2, val_curve=[0.79, 0.8]),
+            dict(method="scratch", arch="b", weights=30, epochs=3, val_curve=[0.6, 0.9, 0.85]),
+            dict(method="net2net", arch="b", weights=30, epochs=2, val_curve=[0.8, 0.86])]
+    s = summarise(rows, 10, 5, tolerance=0.001, targets=(0.8,))
+    # a: target 0.799, scratch 3 epochs, warm 2; b: target 0.849, scratch 2, warm 2
+    assert s["per_arch"]["a"]["epochs_scratch"] == 3 and s["per_arch"]["a"]["epochs_warm"] == 2
+    assert s["per_arch"]["b"]["epochs_scratch"] == 2 and s["per_arch"]["b"]["epochs_warm"] == 2
+    assert s["S"] == pytest.approx((20 * 3 + 30 * 2) / (10 * 5 + 20 * 2 + 30 * 2))
+    assert not s["S_is_upper_bound"] and s["pick_scratch"] == "b" and s["pick_net2net"] == "b"
+    assert rows[1]["epochs_to_target"] == {"0.8000": 2}
+    assert rows[1]["cost_to_target"] == {"0.8000": 40}
+    # a student that never gets there is charged its whole budget: S is an upper bound
+    rows[3]["val_curve"] = [0.8, 0.81]
+    s = summarise(rows, 10, 5)
+    assert s["unreached"] == ["b"] and s["S_is_upper_bound"]
+    assert s["S"] == pytest.approx((20 * 3 + 30 * 2) / (10 * 5 + 20 * 2 + 30 * 2))
+    # the mean of the last epochs as "final accuracy"
+    s3 = summarise(rows, 10, 5, final_window=2)
+    assert s3["per_arch"]["b"]["target"] == pytest.approx(0.875 - 0.001)
+
+
+def _blobs(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(3, 5)) * 2
+    y = rng.integers(0, 3, n)
+    return centers[y] + rng.normal(size=(n, 5)), y
+
+
+def test_search_runs_every_method_and_is_reproducible():
+    X, y = _blobs()
+    params = dict(teacher_sizes=(3,), candidates=[(5,), (5, 6)], lr=0.01, teacher_epochs=3,
+                  epochs=4, batch_size=32, targets=(0.5,), dtype=np.float64, rng=3)
+    a = Net2NetSearch(**params).fit(X, y, test=(X[:50], y[:50]))
+    methods = sorted((r["method"], r["arch"]) for r in a.results_)
+    assert methods == [("net2net", "5"), ("net2net", "5-6"), ("random_padding", "5"),
+                       ("random_padding", "5-6"), ("scratch", "5"), ("scratch", "5-6"),
+                       ("teacher", "3")]
+    for r in a.results_:
+        assert r["epochs"] == {"scratch": 7}.get(r["method"], 4) == len(r["val_curve"])
+        assert 0 <= r["test_accuracy"] <= 1
+    assert set(a.summary_) >= {"S", "pick_net2net", "pick_scratch", "same_pick", "equal_budget"}
+    assert a.network_ is a.networks_[("net2net", a.summary_["pick_net2net"])]
+    phases = {r["phase"] for r in a.history_.rows}
+    assert {"teacher", "net2net 5", "scratch 5-6", "random_padding 5", "teacher 3"} <= phases
+    # students start where the teacher stopped: their first epochs are numbered T+1...
+    assert min(r["epoch"] for r in a.history_.rows if r["phase"] == "net2net 5") == 4
+    b = Net2NetSearch(**params).fit(X, y, test=(X[:50], y[:50]))
+    assert [r["val_curve"] for r in a.results_] == [r["val_curve"] for r in b.results_]
+    assert "cost saving S" in a.report()
+
+
+def test_search_students_start_from_the_teacher_function():
+    X, y = _blobs()
+    s = Net2NetSearch(teacher_sizes=(4,), candidates=[(8,)], lr=0.01, teacher_epochs=5,
+                      epochs=1, batch_size=32, noise=None, baselines=(), dtype=np.float64,
+                      rng=0).fit(X, y)
+    student = grow(s.teacher_, (8,), noise=None, rng=0)
+    assert max_diff(s.teacher_, student, X) < TOL
+    assert s.summary_.get("S") is None  # no scratch baseline, no saving to report
+
+
+@pytest.mark.parametrize("params, error, text", [
+    (dict(teacher_sizes=()), ValueError, "teacher_sizes"),
+    (dict(candidates=[(2,)]), ValueError, "fewer than the teacher"),
+    (dict(candidates=[]), ValueError, "candidates"),
+    (dict(student_lr_factor=0), ValueError, "student_lr_factor"),
+    (dict(baselines=("magic",)), ValueError, "baselines"),
+    (dict(targets=(1.5,)), ValueError, "targets"),
+    (dict(epochs=0), ValueError, "epochs"),
+])
+def test_search_bad_parameters_fail_in_fit(params, error, text):
+    X, y = _blobs(60)
+    search = Net2NetSearch(teacher_sizes=params.pop("teacher_sizes", (3,)), **params)
+    with pytest.raises(error, match=text):
+        search.fit(X, y)
+
+
+def test_search_bad_data():
+    X, y = _blobs(60)
+    with pytest.raises(ValueError, match="y must be 1-D"):
+        Net2NetSearch(teacher_sizes=(3,)).fit(X, y[:10])
+    with pytest.raises(TypeError, match="integer class labels"):
+        Net2NetSearch(teacher_sizes=(3,)).fit(X, y + 0.5)
+
+
+def test_quick_trial_is_registered_and_runs():
+    from structlearn.bench.registry import get_trial
+    trial = get_trial("net2net")
+    assert trial.suites["quick"][0][1] == "xor"
+    row, history = trial.fn("xor", 1)
+    assert row["train_accuracy"] == 1.0 and row["S"] > 0 and isinstance(row["same_pick"], bool)
+    assert len(history) > 0
+
+
+def test_noise_is_needed_to_break_the_symmetry_of_replicas():
+    # Paper, section 2.2: without noise (or dropout) the replicas of a unit get
+    # identical gradients and stay copies of each other.
+    X, y = _blobs(120)
+    teacher = Network.mlp([5, 3, 3], hidden="tanh", output="softmax", rng=0)
+    for noise, stays_copied in ((None, True), (0.05, False)):
+        student, (origin, _) = wider(teacher, 0, 6, noise=noise, rng=1, return_mapping=True)
+        train(student, X, y, optimizer="adam", epochs=20, batch_size=30, rng=0)
+        W = student.blocks[0].W
+        same = [np.allclose(W[:, j], W[:, origin[j]], rtol=0, atol=1e-12) for j in range(3, 6)]
+        assert all(same) == stays_copied

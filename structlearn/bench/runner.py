@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 from ..history import History, _plain
 from .suites import TrialSpec, load_plugins
 
-__all__ = ["run_suite", "run_trial", "RunSummary", "ResultsExistError", "read_results",
+__all__ = ["run_suite", "run_trial", "RunSummary", "ResultsExistError", "ExtraMissingError",
+           "read_results",
            "final_rows", "environment", "RESULTS", "TIMING_COLUMNS", "comparable"]
 
 RESULTS = "results.jsonl"
@@ -57,6 +58,10 @@ _BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 
 class ResultsExistError(ValueError):
     """The output directory already holds results and neither resume nor overwrite was asked."""
+
+
+class ExtraMissingError(RuntimeError):
+    """An optional dependency (the ``dask`` extra) is needed but not installed."""
 
 
 # --------------------------------------------------------------- environment
@@ -143,15 +148,30 @@ def _error_info(exc) -> dict:
                 traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
 
 
-def run_trial(spec, plugins=(), threads=1, save_network=True) -> dict:
+def run_trial(spec, plugins=(), threads=1, save_network=True, running_dir=None) -> dict:
     """Run one trial and return its payload ``{row, history, network}``.
 
     This is what a worker executes; it never raises for a failing trial (the
     row says ``status: "error"``).  ``spec`` is a :class:`TrialSpec` or its
     dict.  ``history`` is a History dict or None; ``network`` is the bytes of
-    an ``.npz`` file or None.
+    an ``.npz`` file or None.  With ``running_dir``, a file named after the
+    trial_id exists there while the trial runs (the parent uses it to tell
+    which trials a dead worker process was running).
     """
     spec = spec if isinstance(spec, TrialSpec) else TrialSpec.from_dict(spec)
+    marker = os.path.join(running_dir, spec.trial_id) if running_dir else None
+    if marker:
+        with open(marker, "w"):
+            pass
+    try:
+        return _run_trial(spec, plugins, threads, save_network)
+    finally:
+        if marker:
+            with contextlib.suppress(OSError):
+                os.remove(marker)
+
+
+def _run_trial(spec, plugins, threads, save_network):
     row = dict(trial_id=spec.trial_id, algorithm=spec.algorithm, label=spec.label,
                params=spec.params, dataset=spec.dataset, seed=spec.seed)
     history = network = None
@@ -372,16 +392,21 @@ def _fmt_time(seconds):
 
 
 # --------------------------------------------------------------- executors
+def _import_dask():
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ExtraMissingError("--dask needs Dask distributed, an optional extra: "
+                                "pip install 'structlearn[dask]'") from None
+    return Client, LocalCluster
+
+
 @contextlib.contextmanager
 def _dask_executor(address, jobs, plugins, threads):
     """A concurrent.futures executor on a Dask cluster (``"local"`` starts one)."""
-    try:
-        import logging
+    import logging
 
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise RuntimeError("--dask needs Dask distributed, an optional extra: "
-                           "pip install 'structlearn[dask]'") from None
+    Client, LocalCluster = _import_dask()
     with contextlib.ExitStack() as stack:
         if address == "local":
             with _blas_env(threads):
@@ -488,6 +513,8 @@ def run_suite(specs, out, *, jobs=1, resume=False, overwrite=False, dask=None, p
     plugins = [os.path.abspath(p) if p.endswith(".py") and os.path.isfile(p) else p
                for p in (plugins or ())]
     load_plugins(plugins)  # fail early, here, on a bad plugin
+    if dask is not None:
+        _import_dask()  # and on a missing extra, before any file is created
     os.makedirs(out, exist_ok=True)
     if _has_rows(out) and not (resume or overwrite):
         raise ResultsExistError(f"{os.path.join(out, RESULTS)} already holds results: pass "
@@ -535,43 +562,83 @@ def run_suite(specs, out, *, jobs=1, resume=False, overwrite=False, dask=None, p
     return summary
 
 
+def _cost_hint(spec):
+    """A rough relative cost of a trial from its data set (bigger first keeps workers busy
+    to the end: a long trial submitted last would run alone)."""
+    d = spec.dataset
+    if "mnist" in d:
+        return 1000 if not d.endswith("_small") else 100
+    if d == "two_spirals":
+        return 10
+    digits = "".join(c for c in d if c.isdigit())
+    return 1 + (2 ** int(digits) / 64 if digits else 0)
+
+
 def _run_parallel(todo, jobs, dask, plugins, threads, save_networks, record):
-    """Submit every trial; record each as it finishes.  A dead worker process
-    (segfault, out of memory) breaks a process pool: its trials are retried once
-    in a fresh pool, then recorded as errors."""
-    attempts = {}
-    pending = list(todo)
-    while pending:
-        ctx = (_dask_executor(dask, jobs, plugins, threads) if dask is not None
-               else _process_executor(jobs, threads))
-        retry = []
-        with ctx as executor:
-            futures = {executor.submit(run_trial, s.to_dict(), plugins, threads,
-                                       save_networks): s for s in pending}
+    """Submit every trial (the costliest data sets first); record each as it finishes."""
+    todo = sorted(todo, key=_cost_hint, reverse=True)  # stable: suite order within a class
+    if dask is not None:
+        # Dask retries tasks of dead workers itself (then raises KilledWorker)
+        with _dask_executor(dask, jobs, plugins, threads) as executor:
+            _drain(executor, todo, plugins, threads, save_networks, record, None)
+        return
+    # A worker process that dies (segfault, out of memory) breaks the whole pool and
+    # fails every pending future.  Each trial marks itself as running in a scratch
+    # folder, so the parent knows which trials were in flight (the suspects): those are
+    # rerun alone, one per fresh single-worker pool, which pins the crash on the
+    # culprit; the trials that never started are resubmitted to a fresh pool.
+    pending, quiet_breaks = list(todo), 0
+    with tempfile.TemporaryDirectory(prefix="structlearn-running-") as running:
+        while pending:
+            with _process_executor(jobs, threads) as executor:
+                broken = _drain(executor, pending, plugins, threads, save_networks, record,
+                                running)
+            suspects = [s for s in broken if os.path.exists(os.path.join(running, s.trial_id))]
+            pending = [s for s in broken if s not in suspects]
+            for spec in suspects:
+                os.remove(os.path.join(running, spec.trial_id))
+                with _process_executor(1, threads) as executor:
+                    if _drain(executor, [spec], plugins, threads, save_networks, record,
+                              running):
+                        record(_failed_payload(spec, cf.process.BrokenProcessPool(
+                            "the worker process running this trial died (a crash or out of "
+                            "memory), twice, the second time running this trial alone")))
+            quiet_breaks = quiet_breaks + 1 if (broken and not suspects) else 0
+            if quiet_breaks >= 2:  # workers die before any trial starts: give up cleanly
+                for spec in pending:
+                    record(_failed_payload(spec, cf.process.BrokenProcessPool(
+                        "worker processes keep dying before starting a trial")))
+                pending = []
+
+
+def _drain(executor, specs, plugins, threads, save_networks, record, running):
+    """Run ``specs`` on ``executor``, recording each result; return the specs
+    whose worker process died (BrokenProcessPool) instead of answering."""
+    broken = []
+    futures = {executor.submit(run_trial, s.to_dict(), plugins, threads, save_networks,
+                               running): s for s in specs}
+    try:
+        for fut in cf.as_completed(futures):
+            spec = futures[fut]
             try:
-                for fut in cf.as_completed(futures):
-                    spec = futures[fut]
-                    try:
-                        payload = fut.result()
-                    except Exception as exc:  # the worker itself failed, not the trial
-                        attempts[spec.trial_id] = attempts.get(spec.trial_id, 0) + 1
-                        if isinstance(exc, cf.process.BrokenProcessPool) and \
-                                attempts[spec.trial_id] < 2:
-                            retry.append(spec)
-                            continue
-                        payload = _failed_payload(spec, exc)
-                    record(payload)
-            except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                raise
-        pending = retry
+                payload = fut.result()
+            except cf.process.BrokenProcessPool:
+                broken.append(spec)
+                continue
+            except Exception as exc:  # the executor failed, not the trial (e.g. KilledWorker)
+                payload = _failed_payload(spec, exc)
+            record(payload)
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise
+    return broken
 
 
 def _failed_payload(spec, exc):
     row = dict(trial_id=spec.trial_id, algorithm=spec.algorithm, label=spec.label,
                params=spec.params, dataset=spec.dataset, seed=spec.seed, status="error",
                error=_error_info(exc), wall_time=0.0, env=environment())
-    row["error"]["message"] = (f"the worker running this trial failed ({row['error']['message']}); "
-                               "run again with --resume to retry")
+    row["error"]["message"] = (f"{row['error']['message']} (the executor failed, not the "
+                               "trial code; run again with --resume to retry)")
     return dict(row=row, history=None, network=None)

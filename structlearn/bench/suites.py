@@ -25,7 +25,7 @@ import sys
 from dataclasses import dataclass, field
 
 from .data import check_dataset_name
-from .registry import TRIALS, load_trials
+from .registry import load_trials
 
 __all__ = ["TrialSpec", "SelectionError", "build_suite", "suite_names", "parse_seeds",
            "parse_names", "trial_id", "load_plugins", "dataset_matches"]
@@ -220,6 +220,12 @@ def _entries(trial, suite):
         if not isinstance(params, dict):
             raise SelectionError(f"algorithm {trial.name!r}, suite {suite!r}: params must be a "
                                  f"dict, got {type(params).__name__}")
+        try:
+            _canonical(params)
+        except (TypeError, ValueError) as exc:
+            raise SelectionError(f"algorithm {trial.name!r}, suite {suite!r}: params must be "
+                                 f"JSON-serialisable (numbers, strings, lists, dicts): {exc}") \
+                from None
         out.append((params, dataset, parse_seeds(seeds)))
     return out
 

@@ -11,6 +11,6 @@ the warm-started architecture search it enables.
 from .ops import NotFunctionPreservingError, deeper, wider, widen_to
 
 __all__ = ["wider", "deeper", "widen_to", "NotFunctionPreservingError"]
-from .search import Net2NetSearch, arch_name, grow  # noqa: E402
+from .search import Net2NetSearch, arch_name, grow, summarise  # noqa: E402
 
-__all__ += ["Net2NetSearch", "grow", "arch_name"]
+__all__ += ["Net2NetSearch", "grow", "arch_name", "summarise"]

@@ -338,8 +338,8 @@ def deeper(network, after, *, method="identity", approximate=False, X=None, retu
         change = float(np.max(np.abs(net.forward(X).astype(np.float64)
                                      - network.forward(X).astype(np.float64)), initial=0.0))
     if not exact:
-        where = (f"max |output change| {change:.3g} on the {len(X)} given rows" if change is not None
-                 else "pass X to measure the output change")
+        where = ("pass X to measure the output change" if change is None
+                 else f"max |output change| {change:.3g} on the {len(X)} given rows")
         warnings.warn(f"deeper(): identity block under {act.name!r} is not function-preserving "
                       f"({where})", UserWarning, stacklevel=2)
     if return_info:

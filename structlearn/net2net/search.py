@@ -41,7 +41,7 @@ from ..optim import get_optimizer
 from ..train import evaluate, train
 from .ops import deeper, wider
 
-__all__ = ["Net2NetSearch", "grow", "arch_name"]
+__all__ = ["Net2NetSearch", "grow", "arch_name", "summarise"]
 
 METHODS = ("net2net", "scratch", "random_padding", "teacher")
 
@@ -189,6 +189,10 @@ class Net2NetSearch:
     tolerance : float, default 0.001
         Reaching "the scratch final accuracy" means >= final - tolerance
         (0.1 point, the issue's target).
+    final_window : int, default 1
+        "Final accuracy" of a run is the mean validation accuracy of its last
+        ``final_window`` epochs (1: the last epoch, the literal definition; a
+        few epochs make the target less sensitive to one lucky epoch).
     validation_fraction : float, default 0.1
         Held out from the training data when ``fit`` gets no ``validation``.
     dtype : default numpy.float32
@@ -218,7 +222,8 @@ class Net2NetSearch:
                  teacher_epochs=15, epochs=15, scratch_epochs=None, batch_size=128,
                  noise=0.01, mode="random", deeper_method="identity",
                  baselines=("scratch", "random_padding", "teacher"), targets=(),
-                 tolerance=0.001, validation_fraction=0.1, dtype=np.float32, rng=None,
+                 tolerance=0.001, final_window=1, validation_fraction=0.1, dtype=np.float32,
+                 rng=None,
                  verbose=False):
         self.teacher_sizes = teacher_sizes
         self.candidates = candidates
@@ -237,6 +242,7 @@ class Net2NetSearch:
         self.baselines = baselines
         self.targets = targets
         self.tolerance = tolerance
+        self.final_window = final_window
         self.validation_fraction = validation_fraction
         self.dtype = dtype
         self.rng = rng
@@ -272,6 +278,7 @@ class Net2NetSearch:
             raise ValueError(f"baselines must be among {METHODS[1:]}, got {sorted(unknown)}")
         if not 0 <= float(self.tolerance) < 1:
             raise ValueError(f"tolerance must be in [0, 1), got {self.tolerance}")
+        check_positive_int(self.final_window, "final_window")
         if not 0 < float(self.validation_fraction) < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got "
                              f"{self.validation_fraction}")
@@ -363,9 +370,11 @@ class Net2NetSearch:
                                   f"scratch {name}", 0, int(s[1]))
                 rows.append(self._row("scratch", sizes, fresh, curve))
         self.results_ = rows
-        self.summary_ = self._summarise(rows, c0, t_curve, targets)
+        self.summary_ = summarise(rows, c0, len(t_curve), tolerance=self.tolerance,
+                                  final_window=self.final_window, targets=targets,
+                                  teacher_final=float(t_curve[-1]))
         warm = [r for r in rows if r["method"] == "net2net"]
-        best = max(warm, key=lambda r: r["final_val_accuracy"])
+        best = max(warm, key=lambda r: _final(r, self.final_window))
         self.network_ = self.networks_[("net2net", best["arch"])]
         del self._data
         return self
@@ -404,56 +413,6 @@ class Net2NetSearch:
             row["test_accuracy"] = evaluate(net, *d["test"], self.loss)["accuracy"]
         return row
 
-    def _summarise(self, rows, c0, t_curve, targets):
-        by = {(r["method"], r["arch"]): r for r in rows}
-        T = len(t_curve)
-        for r in rows:
-            # epochs (from the run's own start) and cost to reach each target
-            r["epochs_to_target"] = {f"{a:.4f}": _first_reach(r["val_curve"], a) for a in targets}
-            r["cost_to_target"] = {k: (None if e is None else e * r["weights"])
-                                   for k, e in r["epochs_to_target"].items()}
-        summary = dict(teacher_weights=c0, teacher_epochs=T,
-                       teacher_final_val_accuracy=float(t_curve[-1]), tolerance=self.tolerance)
-        archs = [r["arch"] for r in rows if r["method"] == "net2net"]
-        have_scratch = all(("scratch", a) in by for a in archs)
-        if have_scratch:
-            num, den, unreached, per = 0.0, float(c0 * T), [], {}
-            for a in archs:
-                sc, warm = by[("scratch", a)], by[("net2net", a)]
-                target = sc["final_val_accuracy"] - self.tolerance
-                e_s = _first_reach(sc["val_curve"], target)
-                e_w = _first_reach(warm["val_curve"], target)
-                per[a] = dict(target=target, epochs_scratch=e_s, epochs_warm=e_w,
-                              cost_scratch=e_s * sc["weights"],
-                              cost_warm=None if e_w is None else e_w * warm["weights"])
-                for r in rows:
-                    if r["arch"] == a:
-                        e = _first_reach(r["val_curve"], target)
-                        r["epochs_to_scratch_final"] = e
-                        r["cost_to_scratch_final"] = None if e is None else e * r["weights"]
-                num += e_s * sc["weights"]
-                if e_w is None:
-                    unreached.append(a)
-                    den += warm["epochs"] * warm["weights"]
-                else:
-                    den += e_w * warm["weights"]
-            summary.update(per_arch=per, cost_scratch=num, cost_warm=den, unreached=unreached,
-                           # with unreached sizes, the true saving is below this bound
-                           S=num / den, S_is_upper_bound=bool(unreached))
-            pick = lambda m: max((by[(m, a)] for a in archs),  # noqa: E731
-                                 key=lambda r: r["final_val_accuracy"])["arch"]
-            summary.update(pick_net2net=pick("net2net"), pick_scratch=pick("scratch"))
-            summary["same_pick"] = summary["pick_net2net"] == summary["pick_scratch"]
-            # equal budgets: each warm student against scratch after as many epochs
-            summary["equal_budget"] = {
-                a: dict(net2net=by[("net2net", a)]["final_val_accuracy"],
-                        scratch_same_epochs=by[("scratch", a)]["val_curve"][
-                            min(self.epochs, by[("scratch", a)]["epochs"]) - 1],
-                        scratch_same_total_epochs=by[("scratch", a)]["val_curve"][
-                            min(T + self.epochs, by[("scratch", a)]["epochs"]) - 1])
-                for a in archs}
-        return summary
-
     def report(self):
         """A plain-text table of the results (one line per method and size)."""
         if not hasattr(self, "results_"):
@@ -469,6 +428,74 @@ class Net2NetSearch:
         s = self.summary_
         if "S" in s:
             bound = " (upper bound: some sizes never reached it)" if s["S_is_upper_bound"] else ""
-            lines.append(f"cost saving S = {s['S']:.2f}{bound}; picks: net2net {s['pick_net2net']}, "
+            lines.append(f"cost saving S = {s['S']:.2f}{bound}; picks: net2net "
+                         f"{s['pick_net2net']}, "
                          f"scratch {s['pick_scratch']} (same: {s['same_pick']})")
         return "\n".join(lines)
+
+
+def _final(row, window):
+    return float(np.mean(row["val_curve"][-window:]))
+
+
+def summarise(rows, teacher_weights, teacher_epochs, *, tolerance=0.001, final_window=1,
+              targets=(), teacher_final=None):
+    """Costs, the saving S and the picks from the result rows of a search.
+
+    Public so that a benchmark can recompute the summary from saved rows with
+    another ``tolerance`` or ``final_window``.  Adds ``epochs_to_target``,
+    ``cost_to_target``, ``epochs_to_scratch_final`` and
+    ``cost_to_scratch_final`` to every row (in place) and returns the summary.
+    Costs are parameter-weighted epochs: epochs times the run's weights.
+    """
+    by = {(r["method"], r["arch"]): r for r in rows}
+    c0, T = int(teacher_weights), int(teacher_epochs)
+    for r in rows:
+        # epochs (from the run's own start) and cost to reach each target
+        r["epochs_to_target"] = {f"{a:.4f}": _first_reach(r["val_curve"], a) for a in targets}
+        r["cost_to_target"] = {k: (None if e is None else e * r["weights"])
+                               for k, e in r["epochs_to_target"].items()}
+    summary = dict(teacher_weights=c0, teacher_epochs=T, teacher_final_val_accuracy=teacher_final,
+                   tolerance=tolerance, final_window=final_window)
+    archs = [r["arch"] for r in rows if r["method"] == "net2net"]
+    if not archs or not all(("scratch", a) in by for a in archs):
+        return summary
+    num, den, unreached, per = 0.0, float(c0 * T), [], {}
+    for a in archs:
+        sc, warm = by[("scratch", a)], by[("net2net", a)]
+        target = _final(sc, final_window) - tolerance
+        e_s = _first_reach(sc["val_curve"], target)
+        e_w = _first_reach(warm["val_curve"], target)
+        per[a] = dict(target=target, epochs_scratch=e_s, epochs_warm=e_w,
+                      cost_scratch=e_s * sc["weights"],
+                      cost_warm=None if e_w is None else e_w * warm["weights"])
+        for r in rows:
+            if r["arch"] == a:
+                e = _first_reach(r["val_curve"], target)
+                r["epochs_to_scratch_final"] = e
+                r["cost_to_scratch_final"] = None if e is None else e * r["weights"]
+        num += e_s * sc["weights"]
+        if e_w is None:
+            unreached.append(a)
+            den += warm["epochs"] * warm["weights"]
+        else:
+            den += e_w * warm["weights"]
+    # with unreached sizes, their whole budget is charged: the true saving is
+    # below the S reported (an upper bound)
+    summary.update(per_arch=per, cost_scratch=num, cost_warm=den, unreached=unreached,
+                   S=num / den, S_is_upper_bound=bool(unreached))
+
+    def pick(method):
+        return max((by[(method, a)] for a in archs), key=lambda r: _final(r, final_window))["arch"]
+
+    summary.update(pick_net2net=pick("net2net"), pick_scratch=pick("scratch"))
+    summary["same_pick"] = summary["pick_net2net"] == summary["pick_scratch"]
+    # equal budgets: each warm student against scratch after as many epochs
+    # (student epochs only, and teacher + student epochs)
+    summary["equal_budget"] = {}
+    for a in archs:
+        sc, warm = by[("scratch", a)]["val_curve"], by[("net2net", a)]["val_curve"]
+        summary["equal_budget"][a] = dict(
+            net2net=warm[-1], scratch_same_epochs=sc[min(len(warm), len(sc)) - 1],
+            scratch_same_total_epochs=sc[min(T + len(warm), len(sc)) - 1])
+    return summary

@@ -1,0 +1,178 @@
+"""LeNet-300-100 pruned 12x with retraining, and the cost of one Hessian-diagonal pass.
+
+Two measurements of issue 5 (Optimal Brain Damage):
+
+1. **Pruning.**  A 784-300-100-10 ReLU/softmax MLP (266,200 weights + 410
+   biases), float32, Adam (lr 1e-3), minibatches of 128, is trained on MNIST
+   -- here Fashion-MNIST, because MNIST cannot be downloaded on these machines
+   (``load_bench_data('mnist')`` falls back to it and says so) -- then pruned
+   by OBD (and by magnitude, the Han et al. 2015 baseline, on the same trained
+   network with the same schedule) to 1/12 of its weights (22,184), with
+   retraining after every round.  Reported: test error of the unpruned and
+   pruned networks.  As a control for the extra training the pruned network
+   gets, the unpruned network is also trained for the same number of extra
+   epochs ("unpruned+").
+2. **Cost.**  Median time of one ``hessian_diagonal`` pass (``lm`` and
+   ``full``; and gradient + Hessian together) over one ``loss_and_grad``
+   pass, same network, same 10,000 patterns, interleaved in the same run.
+
+    python benchmarks/obd_lenet.py                 # both, seed 0
+    python benchmarks/obd_lenet.py --timing-only
+    python benchmarks/obd_lenet.py --seeds 0 1 2 --json results.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from structlearn import Network, train
+from structlearn.bench.data import load_bench_data
+from structlearn.hessian import hessian_diagonal_pass
+from structlearn.losses import get_loss
+from structlearn.obd import OptimalBrainDamage
+from structlearn.optim import Adam
+
+SIZES = [784, 300, 100, 10]
+LOSS = "softmax_cross_entropy"
+
+
+def test_error(net, X, y):
+    return float(np.mean(net.predict_classes(X) != y))
+
+
+def timing(X, y, repeats=20, seed=0):
+    """Median seconds of each pass, interleaved so load affects all alike."""
+    net = Network.mlp(SIZES, hidden="relu", output="softmax", rng=seed, dtype=np.float32)
+    train(net, X[:10000], y[:10000], optimizer=Adam(lr=1e-3), epochs=1, batch_size=128, rng=0,
+          progress=False)  # realistic (non-initial) weights
+    X = X[:10000]
+    T = np.eye(10, dtype=np.float32)[y[:10000]]
+    loss = get_loss(LOSS)
+    H = np.empty(net.params.size, np.float32)
+    passes = {
+        "gradient": lambda: net.loss_and_grad(X, T, loss),
+        "hessian_lm": lambda: hessian_diagonal_pass(net, X, T, loss, "lm", out=H),
+        "hessian_full": lambda: hessian_diagonal_pass(net, X, T, loss, "full", out=H),
+        "gradient+hessian_lm": lambda: hessian_diagonal_pass(net, X, T, loss, "lm",
+                                                             gradient=True, out=H),
+        "forward": lambda: net._forward(X),
+    }
+    # the full recursion on a network with curved (tanh) hidden units, where it
+    # really does carry the extra f'' terms
+    tnet = Network.mlp(SIZES, hidden="tanh", output="softmax", rng=seed, dtype=np.float32)
+    passes["gradient (tanh)"] = lambda: tnet.loss_and_grad(X, T, loss)
+    passes["hessian_full (tanh)"] = lambda: hessian_diagonal_pass(tnet, X, T, loss, "full", out=H)
+    times = {k: [] for k in passes}
+    for f in passes.values():
+        f()
+    for _ in range(repeats):
+        for k, f in passes.items():
+            t = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t)
+    med = {k: float(np.median(v)) for k, v in times.items()}
+    ratios = {
+        "hessian_lm / gradient": med["hessian_lm"] / med["gradient"],
+        "hessian_full / gradient": med["hessian_full"] / med["gradient"],
+        "hessian_full / gradient (tanh net)": med["hessian_full (tanh)"] / med["gradient (tanh)"],
+        "(gradient+hessian_lm together) / gradient": med["gradient+hessian_lm"] / med["gradient"],
+        "(gradient+hessian_lm together) / (gradient + hessian_lm apart)":
+            med["gradient+hessian_lm"] / (med["gradient"] + med["hessian_lm"]),
+    }
+    return med, ratios
+
+
+def prune_run(data, seed, args):
+    rng = np.random.default_rng(seed)
+    net = Network.mlp(SIZES, hidden="relu", output="softmax", rng=rng, dtype=np.float32)
+    t0 = time.perf_counter()
+    train(net, data.X_train, data.y_train, loss=LOSS, optimizer=Adam(lr=args.lr),
+          epochs=args.epochs, batch_size=128, rng=rng, progress=False)
+    t_train = time.perf_counter() - t0
+    row = dict(seed=seed, dataset_source=data.info.get("dataset_source"), epochs=args.epochs,
+               train_seconds=t_train, unpruned_test_error=test_error(net, data.X_test,
+                                                                     data.y_test),
+               weights=int(sum(b.W.size for b in net.blocks)))
+    extra_epochs = None
+    for crit in args.criteria:
+        t0 = time.perf_counter()
+        m = OptimalBrainDamage(criterion=crit, target_fraction=1 / 12,
+                               prune_fraction=args.prune_fraction,
+                               retrain_epochs=args.retrain_epochs, final_epochs=args.final_epochs,
+                               hessian=args.hessian, ranking=args.ranking, loss=LOSS,
+                               optimizer=Adam(lr=args.retrain_lr), batch_size=128,
+                               rng=seed).fit(data.X_train, data.y_train, network=net)
+        pruned = m.network_
+        h = m.history_
+        left = int(sum(b.W.size if b.mask is None else b.mask.sum() for b in pruned.blocks))
+        extra_epochs = h.epochs
+        row[crit] = dict(test_error=test_error(pruned, data.X_test, data.y_test),
+                         weights_left=left, compression=row["weights"] / left,
+                         hidden_units=pruned.n_hidden_units, rounds=m.n_rounds_,
+                         retrain_epochs_total=h.epochs, seconds=time.perf_counter() - t0,
+                         per_layer_left=[int(b.W.size if b.mask is None else b.mask.sum())
+                                         for b in pruned.blocks],
+                         predicted_vs_actual=[(e["predicted_increase"], e["actual_increase"])
+                                              for e in h.events_of("weights_pruned")])
+        print(f"seed {seed} {crit}: test error {row[crit]['test_error']:.4f} "
+              f"(unpruned {row['unpruned_test_error']:.4f}), {left} weights left "
+              f"({row[crit]['compression']:.1f}x), {row[crit]['seconds']:.0f} s", flush=True)
+    if args.control and extra_epochs:
+        # the same number of extra epochs for the unpruned network
+        ctl = net.copy()
+        train(ctl, data.X_train, data.y_train, loss=LOSS, optimizer=Adam(lr=args.retrain_lr),
+              epochs=extra_epochs, batch_size=128, rng=rng, progress=False)
+        row["unpruned_plus_extra_epochs_test_error"] = test_error(ctl, data.X_test, data.y_test)
+        row["extra_epochs"] = extra_epochs
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--epochs", type=int, default=20, help="initial training epochs")
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--retrain-lr", type=float, default=1e-3)
+    ap.add_argument("--retrain-epochs", type=int, default=2)
+    ap.add_argument("--final-epochs", type=int, default=5)
+    ap.add_argument("--prune-fraction", type=float, default=0.2)
+    ap.add_argument("--hessian", default="lm")
+    ap.add_argument("--ranking", default="global")
+    ap.add_argument("--criteria", nargs="+", default=["obd", "magnitude"])
+    ap.add_argument("--no-control", dest="control", action="store_false")
+    ap.add_argument("--timing-only", action="store_true")
+    ap.add_argument("--no-timing", dest="timing", action="store_false")
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    data = load_bench_data("mnist")
+    print(f"data: {data.info.get('dataset_source')}", flush=True)
+    out = {"args": vars(args)}
+    if args.timing or args.timing_only:
+        med, ratios = timing(data.X_train, data.y_train, args.repeats)
+        out["timing_seconds"], out["timing_ratios"] = med, ratios
+        print("median ms: " + ", ".join(f"{k} {v * 1e3:.1f}" for k, v in med.items()))
+        for k, v in ratios.items():
+            print(f"  {k}: {v:.2f}")
+    if not args.timing_only:
+        out["runs"] = [prune_run(data, s, args) for s in args.seeds]
+        for crit in args.criteria:
+            diffs = [r[crit]["test_error"] - r["unpruned_test_error"] for r in out["runs"]]
+            print(f"{crit}: pruned - unpruned test error, points: "
+                  + ", ".join(f"{100 * d:+.2f}" for d in diffs)
+                  + f"  (mean {100 * np.mean(diffs):+.2f})")
+        if args.control:
+            diffs = [r["unpruned_plus_extra_epochs_test_error"] - r["unpruned_test_error"]
+                     for r in out["runs"]]
+            print("control, unpruned + same extra epochs - unpruned, points: "
+                  + ", ".join(f"{100 * d:+.2f}" for d in diffs))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=1, default=float)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""Benchmark trials of Dynamic Node Creation (algorithm ``dnc``).
+
+Presets per data set (override any of them through the trial's params):
+
+* Boolean tasks (``xor``, ``parityN``, ``encoderN``, ``symmetryN``,
+  ``additionN``): Ash's (1989) settings: logistic units, squared error,
+  Delta_T 0.05, w 1000, C_a 0.001, C_m 0.01, new units uniform +-0.1666;
+  backprop with learning rate 0.5 (on the loss summed over a minibatch) and
+  momentum 0.9, minibatches of 4 patterns (2 for XOR), reshuffled every epoch
+  (full-batch descent from Ash's small weights stalls on parity's saddle).  ``compare_scratch=True`` also
+  trains the final-size network from scratch to the same criterion.
+* ``two_spirals``: tanh hidden units, full-batch Adam (lr 0.01), w 200, two
+  hidden layers grown round-robin, "solved" = every output within 0.4 of its
+  target (C_a = C_m = 0.16), at most 60 units.
+* digits (``mnist``, ``fashion_mnist`` and their ``_small`` forms): logistic
+  hidden units, softmax output, cross-entropy, Adam (lr 1e-3), minibatches of
+  64, float32, w 3 epochs, validation patience 3 sizes on 10% of the training
+  subsample, at most 128 units.  ``fixed_width=K`` trains a fixed K-unit
+  network instead (the members of the width sweep), with early stopping on
+  the same validation split.  ``n_train`` subsamples the training set (the
+  test set stays whole).
+
+The row has the standard columns plus ``known_min_units``,
+``units_over_min``, ``weight_epochs`` (sum over epochs of the weights trained:
+the cost), ``additions``, ``stop_reason``, ``widths``, ``mean_jump`` (mean
+relative change of the training loss in the epoch after an addition) and,
+with ``compare_scratch``, ``scratch_success``, ``scratch_epochs``,
+``scratch_weight_epochs`` and ``cost_ratio`` (DNC cost / scratch cost).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .. import datasets as ds
+from ..dnc import DynamicNodeCreation, _uniform_network, train_to_criterion
+from ..optim import Adam
+from ..train import evaluate, train
+from .data import BenchData, _subsample, load_bench_data
+from .registry import register_trial, trial_result
+
+__all__ = ["dnc_trial", "known_min_units", "PRESETS"]
+
+_DIGITS = ("mnist", "fashion_mnist", "mnist_small", "fashion_mnist_small")
+
+PRESETS = {
+    "boolean": dict(hidden="sigmoid", output="sigmoid", loss="mse", trigger=0.05, window=1000,
+                    c_a=0.001, c_m=0.01, learning_rate=0.5, momentum=0.9, batch_size="auto",
+                    max_units=20, max_epochs=60_000, init_range=0.1666),
+    "two_spirals": dict(hidden="tanh", output="sigmoid", loss="mse", trigger=0.05, window=200,
+                        c_a=0.16, c_m=0.16, optimizer="adam", lr=0.01, batch_size=None,
+                        hidden_layers=2, max_units=60, max_epochs=20_000),
+    "digits": dict(hidden="sigmoid", output="softmax", loss="softmax_cross_entropy",
+                   trigger=0.05, window=3, c_a=None, optimizer="adam", lr=1e-3, batch_size=64,
+                   patience=3, max_units=128, max_epochs=400, dtype="float32",
+                   validation_fraction=0.1, n_train=None),
+}
+
+
+def known_min_units(dataset):
+    """The smallest single-hidden-layer network (no shortcuts) known to solve
+    the Boolean task, as usually quoted; None where there is none.
+
+    * XOR: 2 (1 with input-output shortcuts).
+    * N-bit parity: N, the construction of Rumelhart, Hinton & Williams
+      (1986); sigmoid nets can do with fewer (so DNC may go below it).
+    * N-input symmetry: 2 (Rumelhart et al. 1986).
+    * N-log2(N)-N encoder: log2 N.
+    * 2-bit addition: 3, the PDP ch. 8 network, which has input-output
+      shortcuts our layered networks lack.
+    """
+    if dataset == "xor":
+        return 2
+    m = re.fullmatch(r"(parity|symmetry|addition|encoder)(\d+)", dataset)
+    if not m:
+        return None
+    kind, n = m.group(1), int(m.group(2))
+    return {"parity": n, "symmetry": 2, "encoder": int(np.ceil(np.log2(n))),
+            "addition": 3 if n == 2 else None}[kind]
+
+
+def _preset_name(dataset):
+    if dataset in _DIGITS:
+        return "digits"
+    return "two_spirals" if dataset == "two_spirals" else "boolean"
+
+
+def _digits_data(dataset, seed, n_train):
+    """The digit set, its training part optionally subsampled (fixed subset)."""
+    data = load_bench_data(dataset, seed)
+    if n_train is not None and n_train < len(data.X_train):
+        X, y = _subsample(data.X_train, data.y_train, int(n_train), np.random.default_rng(12345))
+        data = BenchData(data.name, X, y, data.X_test, data.y_test, data.n_classes,
+                         dict(data.info, n_train=int(n_train)))
+    return data
+
+
+def _make_optimizer(cfg):
+    if cfg.get("optimizer") == "adam":
+        return Adam(lr=cfg.get("lr", 1e-3))
+    if cfg.get("optimizer") not in (None, "sgd"):
+        raise ValueError(f"optimizer must be 'sgd' (Ash) or 'adam', got {cfg.get('optimizer')!r}")
+    return None  # DNC's default: SGD with the PDP learning-rate convention
+
+
+def _pattern_accuracy(network, X, y, multi_label):
+    if multi_label:
+        return float(np.mean(np.all((network.predict(X) > 0.5) == (y > 0.5), axis=1)))
+    return float(np.mean(network.predict_classes(X) == y))
+
+
+def _mean_jump(history):
+    """Mean relative change of the training loss from the epoch of an addition
+    to the next one (positive: the loss jumped up)."""
+    rows = {r["epoch"]: r["loss"] for r in history.rows}
+    jumps = [(rows[e["epoch"] + 1] - rows[e["epoch"]]) / rows[e["epoch"]]
+             for e in history.events_of("unit_added")
+             if e["epoch"] + 1 in rows and rows[e["epoch"]] > 0]
+    return float(np.mean(jumps)) if jumps else None
+
+
+_DNC_KEYS = ("hidden", "output", "loss", "trigger", "window", "c_a", "c_m", "learning_rate",
+             "momentum", "batch_size", "max_units", "max_epochs", "init_range", "hidden_layers",
+             "initial_units", "grow_where", "init", "split_noise", "patience", "estimate_samples")
+
+
+@register_trial(
+    "dnc",
+    datasets=["xor", "parityN", "encoderN", "symmetryN", "additionN", "two_spirals", *_DIGITS],
+    description="Dynamic Node Creation (Ash 1989): grow the hidden layer until the net fits",
+    suites={
+        "quick": [({}, "xor", 3),
+                  ({"max_epochs": 6000}, "two_spirals", 2)],
+        "full": [({"compare_scratch": True}, name, 8)
+                 for name in ("xor", "parity3", "parity4", "parity5", "parity6", "encoder8",
+                              "symmetry4", "symmetry6", "addition2")]
+                + [({"label": "split", "init": "split", "compare_scratch": True}, name, 8)
+                   for name in ("xor", "parity4", "parity5", "encoder8", "symmetry6")]
+                + [({"label": lab, "grow_where": lab, "hidden_layers": 2}, "parity4", 8)
+                   for lab in ("round_robin", "loss_estimate")]
+                + [({"label": lab, "grow_where": lab}, "two_spirals", 8)
+                   for lab in ("round_robin", "loss_estimate")]
+                + [({"label": "one_layer", "hidden_layers": 1, "max_epochs": 40_000},
+                    "two_spirals", 8)]
+                + [({"n_train": 10_000}, "fashion_mnist", 3)]
+                + [({"label": f"width{k}", "fixed_width": k, "n_train": 10_000}, "fashion_mnist",
+                    3) for k in (16, 32, 64, 128)],
+    },
+)
+def dnc_trial(dataset, seed, *, compare_scratch=False, scratch_max_epochs=None, fixed_width=None,
+              **params):
+    """One Dynamic Node Creation run (or, with ``fixed_width``, one fixed-width
+    baseline of the digits width sweep); ``params`` override the preset."""
+    preset = _preset_name(dataset)
+    cfg = dict(PRESETS[preset])
+    unknown = set(params) - set(cfg) - set(_DNC_KEYS) - {"optimizer", "lr"}
+    if unknown:
+        raise ValueError(f"unknown dnc trial params {sorted(unknown)}")
+    cfg.update(params)
+    if preset == "digits":
+        data = _digits_data(dataset, seed, cfg.get("n_train"))
+    else:
+        data = load_bench_data(dataset, seed)
+    multi_label = data.n_classes is None
+    if cfg.get("batch_size") == "auto":
+        # minibatches of 4 patterns (2 for XOR's four): updates are never full-batch
+        cfg["batch_size"] = min(4, len(data.X_train) // 2)
+    dtype = np.dtype(cfg.get("dtype", "float64"))
+    options = {k: cfg[k] for k in _DNC_KEYS if k in cfg}
+    optimizer = _make_optimizer(cfg)
+
+    X, y, validation = data.X_train, data.y_train, None
+    if preset == "digits":
+        X, Xv, y, yv = ds.train_test_split(X, y, test_size=cfg["validation_fraction"],
+                                           rng=seed, stratify=True)
+        validation = (Xv, yv)
+    extra = dict(known_min_units=known_min_units(dataset))
+
+    if fixed_width is not None:
+        return _fixed_width_trial(data, X, y, validation, int(fixed_width), cfg, optimizer,
+                                  dtype, seed, extra)
+
+    dnc = DynamicNodeCreation(optimizer=optimizer, dtype=dtype, rng=seed, **options)
+    dnc.fit(X, y, validation=validation)
+    net, hist = dnc.network_, dnc.history_
+    reached = dnc.stop_reason_ == "criterion"
+    extra.update(
+        weight_epochs=dnc.cost_, additions=len(hist.events_of("unit_added")),
+        stop_reason=dnc.stop_reason_, widths=[b.width for b in net.blocks[:-1]],
+        mean_jump=_mean_jump(hist),
+        crossings=int(dnc.cost_) * len(X),
+    )
+    if extra["known_min_units"] is not None:
+        extra["units_over_min"] = net.n_hidden_units - extra["known_min_units"]
+    if "dataset_source" in data.info:
+        extra["dataset_source"] = data.info["dataset_source"]
+    if preset != "digits":
+        extra["success"] = reached
+        if multi_label:
+            extra["train_accuracy"] = _pattern_accuracy(net, data.X_train, data.y_train, True)
+            extra["test_accuracy"] = _pattern_accuracy(net, data.X_test, data.y_test, True)
+    if compare_scratch:
+        extra.update(_scratch(net, X, y, cfg, dataset, seed, dtype,
+                              scratch_max_epochs or cfg["max_epochs"], dnc.cost_))
+    return trial_result(net, hist, data=data, loss=cfg["loss"], **extra)
+
+
+def _scratch(grown, X, y, cfg, dataset, seed, dtype, max_epochs, dnc_cost):
+    """Train the final-size network from new random weights to the same criterion."""
+    rng = np.random.default_rng([seed, 7919])  # a stream of its own, not DNC's
+    sizes = grown.node_sizes
+    net = _uniform_network(sizes, cfg["hidden"], cfg["output"], cfg.get("init_range", 0.1666),
+                           rng, dtype)
+    hist = train_to_criterion(net, X, y, loss=cfg["loss"], optimizer=_make_optimizer(cfg),
+                              learning_rate=cfg.get("learning_rate", 0.5),
+                              momentum=cfg.get("momentum", 0.9), batch_size=cfg["batch_size"],
+                              c_a=cfg["c_a"], c_m=cfg["c_m"], max_epochs=max_epochs, rng=rng)
+    cost = int(np.sum(hist.column("weights")))
+    return dict(scratch_success=hist.stop_reason == "criterion", scratch_epochs=hist.epochs,
+                scratch_weight_epochs=cost, cost_ratio=dnc_cost / cost if cost else None)
+
+
+def _fixed_width_trial(data, X, y, validation, width, cfg, optimizer, dtype, seed, extra):
+    """One member of the width sweep: a fixed network, early stopping on validation."""
+    rng = np.random.default_rng(seed)
+    n_out = data.n_outputs
+    net = _uniform_network([data.n_inputs, width, n_out], cfg["hidden"], cfg["output"],
+                           cfg.get("init_range", 0.1666), rng, dtype)
+    hist = train(net, X, y, loss=cfg["loss"], optimizer=optimizer or Adam(lr=1e-3),
+                 epochs=cfg["max_epochs"], batch_size=cfg["batch_size"], validation=validation,
+                 early_stopping=cfg["patience"] * cfg["window"], restore_best=True, rng=rng,
+                 progress=False)
+    cost = int(np.sum(hist.column("weights")))
+    extra.update(weight_epochs=cost, stop_reason=hist.stop_reason, widths=[width],
+                 crossings=cost * len(X), val_accuracy=evaluate(net, *validation,
+                                                                cfg["loss"])["accuracy"])
+    if "dataset_source" in data.info:
+        extra["dataset_source"] = data.info["dataset_source"]
+    return trial_result(net, hist, data=data, loss=cfg["loss"], **extra)

@@ -1,0 +1,580 @@
+"""Many independent cascade-correlation runs advanced together, one epoch at a time.
+
+:class:`BatchRunner` holds ``B`` independent trials (the same data, different
+random seeds) with their arrays stacked along a leading trial axis.  Each
+:meth:`BatchRunner.step` advances every unfinished trial by one epoch of
+whatever phase it is in, with a handful of batched numpy calls: the output
+weights and the candidate weights of a trial share their fan-in rows, so they
+are stored side by side in one array ``W`` of shape (B, O + K, F) and a single
+:func:`~structlearn.cascor.core.epoch_terms` plus a single
+:func:`~structlearn.optim.quickprop_step` serve both phases; a per-trial,
+per-row *commit mask* decides which updates are kept (output rows in the
+output phase, candidate rows in the candidate phase).  Phase changes and
+unit installations are per-trial events handled in Python; they are rare
+(about two per installed unit).  Finished trials leave the arrays.
+
+A single run is the batch of one, so
+:class:`~structlearn.cascor.CascadeCorrelation` and the multi-trial benchmark
+execute the same code.
+
+Each trial keeps its own :class:`~structlearn.network.Network`: it is created
+by :meth:`Network.cascade`, and every winning candidate is installed into it
+with :meth:`Network.add_block` (a new layer) or :meth:`Network.add_units` (a
+sibling joining the deepest layer) as a frozen unit.  The values of the
+installed units on the training (and validation) patterns are cached: when a
+unit is installed its values are computed once, from the cached values of the
+units that feed it, and the cache gains a row; nothing ever recomputes the
+frozen part of the network.  During training a trial's output weights live in
+``W[:, :O]`` (column 0 the bias, then the output block's rows, in order); they
+are written back into its network when the trial ends or a snapshot is taken.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..activations import get_activation
+from ..history import History
+from ..network import Network
+from ..optim import quickprop_step
+from .core import column_groups, epoch_terms, error_stats, patience_step, workspace
+from .pool import SIBLING, CandidatePool
+
+__all__ = ["BatchRunner", "TrialResult", "RunConfig"]
+
+
+@dataclass
+class RunConfig:
+    """Validated settings of a run (built by :class:`CascadeCorrelation`)."""
+
+    pool: CandidatePool
+    output_activation: str
+    max_hidden_units: int
+    output_epsilon: float
+    output_mu: float
+    output_decay: float
+    output_patience: int
+    output_change_threshold: float
+    output_epochs: int
+    candidate_epsilon: float
+    candidate_mu: float
+    candidate_decay: float
+    candidate_patience: int
+    candidate_change_threshold: float
+    candidate_epochs: int
+    weight_range: float
+    weight_multiplier: float
+    sigmoid_prime_offset: float
+    score_threshold: float
+    error_measure: str            # "bits" (classification) or "index" (regression)
+    error_index_threshold: float
+    validation_patience: int
+    score: str
+    dtype: np.dtype
+    history: str                  # "epoch" or "phase"
+    snapshots: bool
+
+
+@dataclass
+class TrialResult:
+    """The outcome of one trial.
+
+    Attributes
+    ----------
+    network : Network
+        The grown network (frozen hidden blocks, trained output block).
+    history : History
+    success : bool
+        Victory: every output within the score threshold of its target (or the
+        error index under its threshold, for regression).
+    stop_reason : str
+        ``"victory"``, ``"max_units"``, ``"validation"`` or ``"diverged"``.
+    epochs : int
+        Output plus candidate epochs, counted as in Fahlman's code.
+    crossings : int
+        Connection crossings: multiply-accumulates across a connection, forward
+        (values) and backward (slopes), per pattern, both phases.
+    crossings_forward : int
+        The forward part of ``crossings``.
+    hidden_units, depth : int
+    snapshots : list of (int, Network)
+        ``(hidden units, network copy)`` after every output phase, if asked for.
+    """
+
+    network: Network
+    history: History
+    success: bool
+    stop_reason: str
+    epochs: int
+    crossings: int
+    crossings_forward: int
+    hidden_units: int
+    depth: int
+    snapshots: list
+
+
+#: per-trial arrays that follow the trials when finished ones leave the batch
+_SLOT_ARRAYS = ("tid", "V", "Vv", "W", "d", "p", "smask", "eps", "W_start", "prev_cor", "e_aug",
+                "e_cen", "e_mean", "sse", "out_phase", "rows", "corr_only", "fan", "n_hidden",
+                "hidden_weights", "phase_i", "last", "quit_at", "patience", "threshold",
+                "max_epochs", "best", "best_score", "epochs", "cross_fwd", "cross_bwd", "n_conn",
+                "last_true_error", "last_bits", "done")
+
+
+class BatchRunner:
+    """``B`` independent cascade-correlation trials on the same data.
+
+    Parameters
+    ----------
+    X : ndarray (P, n_inputs)
+        Training inputs, in ``cfg.dtype``.
+    T : ndarray (P, O)
+        Training targets (already encoded for the output activation).
+    rngs : list of numpy.random.Generator
+        One per trial; a trial draws every random number from its own.
+    cfg : RunConfig
+    validation : tuple (Xv, Tv) or None
+        Validation patterns: after each output phase the validation error is
+        measured; the run stops when it has not improved for
+        ``cfg.validation_patience`` installed units, and the network is cut back
+        to its best size (cascor v1.1's ``validation_epoch``).
+    """
+
+    def __init__(self, X, T, rngs, cfg, validation=None):
+        self.cfg = cfg
+        dt = cfg.dtype
+        P, n_in = X.shape
+        O = T.shape[1]
+        B = len(rngs)
+        K = cfg.pool.size
+        C = O + K
+        Fmax = 1 + n_in + cfg.max_hidden_units
+        self.N, self.B, self.P, self.O, self.K, self.C = B, B, P, O, K, C
+        self.n_in, self.Fmax = n_in, Fmax
+        self.X = X
+        self.rngs = list(rngs)
+        self.targets = np.ascontiguousarray(T.T[None], dtype=dt)
+        self.out_act = get_activation(cfg.output_activation)
+        self.groups = column_groups(self.out_act, cfg.pool, O)
+        self.prime_offset = 0.0 if cfg.output_activation == "linear" else cfg.sigmoid_prime_offset
+        if cfg.error_measure == "index":
+            t = T.ravel().astype(np.float64)
+            n = t.size
+            var = (n * np.dot(t, t) - t.sum() ** 2) / (n * (n - 1.0)) if n > 1 else 0.0
+            self.target_std = float(np.sqrt(max(var, 0.0))) or 1.0
+        same_mu = cfg.output_mu == cfg.candidate_mu
+        self.mu = cfg.output_mu if same_mu else \
+            np.r_[np.full(O, cfg.output_mu), np.full(K, cfg.candidate_mu)].astype(dt)[None, :, None]
+        self.decay = None
+        if cfg.output_decay or cfg.candidate_decay:
+            self.decay = np.r_[np.full(O, cfg.output_decay),
+                               np.full(K, cfg.candidate_decay)].astype(dt)[None, :, None]
+
+        # the cache of unit values, one row per unit: bias, inputs, hidden units
+        self.V = np.zeros((B, Fmax, P), dt)
+        self.V[:, 0] = 1.0
+        self.V[:, 1:1 + n_in] = X.T
+        self.Vv = self.val = None
+        if validation is not None:
+            Xv, Tv = validation
+            self.Vv = np.zeros((B, Fmax, len(Xv)), dt)
+            self.Vv[:, 0] = 1.0
+            self.Vv[:, 1:1 + n_in] = Xv.T
+            self.val = np.ascontiguousarray(Tv.T, dtype=dt)
+
+        # networks, and the output weights they start with
+        self.nets = [Network.cascade(n_in, O, output=cfg.output_activation,
+                                     weight_range=cfg.weight_range, rng=rng, dtype=dt)
+                     for rng in self.rngs]
+        self.W = np.zeros((B, C, Fmax), dt)        # output units' rows, then candidates'
+        for t, net in enumerate(self.nets):
+            self.W[t, :O, 0] = net.blocks[-1].b
+            self.W[t, :O, 1:1 + n_in] = net.blocks[-1].W.T
+        self.d = np.zeros_like(self.W)             # quickprop: previous steps
+        self.p = np.zeros_like(self.W)             # quickprop: previous slopes
+        self.smask = np.zeros_like(self.W)         # the inputs each unit may use
+        self.smask[:, :O] = 1.0
+        self.eps = np.zeros((B, C, 1), dt)
+        self.eps[:, :O] = cfg.output_epsilon / P   # the code: epsilon / patterns
+        self.W_start = self.W[:, :O].copy()        # output weights at the phase start
+
+        # candidate-phase state
+        self.prev_cor = np.zeros((B, K, O), dt)
+        self.e_aug = np.zeros((B, P, O + 1), dt)
+        self.e_cen = np.zeros((B, O, P), dt)
+        self.e_mean = np.zeros((B, O), dt)
+        self.sse = np.ones(B, dt)
+
+        # per-trial counters and flags
+        self.tid = np.arange(B)
+        self.out_phase = np.ones(B, bool)
+        self.rows = np.zeros((B, C, 1), bool)     # the rows the current phase trains
+        self.rows[:, :O] = True
+        self.patience = np.full(B, cfg.output_patience, np.int64)   # of the current phase
+        self.threshold = np.full(B, cfg.output_change_threshold)
+        self.max_epochs = np.full(B, cfg.output_epochs, np.int64)
+        self.corr_only = np.zeros(B, bool)
+        self.done = np.zeros(B, bool)
+        self.fan = np.full(B, 1 + n_in, np.int64)
+        self.n_hidden = np.zeros(B, np.int64)
+        self.hidden_weights = np.zeros(B, np.int64)
+        self.phase_i = np.zeros(B, np.int64)
+        self.last = np.zeros(B, np.float64)
+        self.quit_at = np.zeros(B, np.int64)
+        self.best = np.zeros(B, np.int64)
+        self.best_score = np.zeros(B, np.float64)
+        self.epochs = np.zeros(B, np.int64)
+        self.cross_fwd = np.zeros(B, np.int64)
+        self.cross_bwd = np.zeros(B, np.int64)
+        self.n_conn = np.zeros(B, np.int64)       # connections into the pool
+        self.last_true_error = np.full(B, np.nan)
+        self.last_bits = np.zeros(B, np.int64)
+
+        # per-trial Python state, by trial id
+        self.depth = [0] * B                # hidden layers on the longest path
+        self.layer_start = [None] * B       # first cache column of the deepest layer
+        self.layer_node = [None] * B        # first node of the deepest layer
+        self.node_bounds = [[] for _ in range(B)]   # cache columns of each hidden node
+        self.installs = [[] for _ in range(B)]      # (block, unit) of each installed unit
+        self.best_val = [None] * B          # (validation error, hidden units, output weights)
+        self.snapshots = [[] for _ in range(B)]
+        self.results = [None] * B
+        self.histories = [History(meta=dict(algorithm="cascor", pool=cfg.pool.types,
+                                            kinds=cfg.pool.kinds)) for _ in range(B)]
+        self.work = workspace(B, C, K, P, dt)
+        self.t0 = time.perf_counter()
+        self.iterations = 0
+
+    # ------------------------------------------------------------------ loop
+    def run(self):
+        """Advance every trial until it stops; return a list of :class:`TrialResult`."""
+        while self.step():
+            pass
+        return self.results
+
+    def step(self):
+        """One epoch for every unfinished trial.  Returns False once all are done."""
+        if self.B == 0:
+            return False
+        cfg = self.cfg
+        O, P = self.O, self.P
+        self.iterations += 1
+        F = int(self.fan.max())
+        V = self.V[:, :F]
+        W = self.W[:, :, :F]
+        E, true_err, bits, cor, scores, slopes = epoch_terms(
+            V, W, self.groups, O, self.targets, self.prime_offset, cfg.score_threshold,
+            self.e_aug, self.e_cen, self.e_mean, self.sse, self.prev_cor, cfg.score,
+            {k: buf[:self.B] for k, buf in self.work.items()})
+        slopes *= self.smask[:, :, :F]
+        if self.decay is not None:
+            slopes += self.decay * W
+        d, p = self.d[:, :, :F], self.p[:, :, :F]
+        step, s = quickprop_step(W, slopes, d, p, self.eps, self.mu)
+
+        out_m = self.out_phase
+        cand_m = ~out_m
+        if cfg.error_measure == "bits":
+            win = bits == 0
+        else:
+            win = self._error_index(true_err) <= cfg.error_index_threshold
+        finite = np.isfinite(true_err)
+        out_commit = out_m & ~win & finite
+        cand_commit = cand_m & ~self.corr_only
+        updated = out_commit | cand_commit
+        commit = self.rows & updated[:, None, None]
+        step *= commit
+        W += step
+        np.copyto(d, step, where=commit)
+        np.copyto(p, s, where=commit)
+
+        # the candidates' bookkeeping (meaningless, and unused, in the output phase)
+        self.prev_cor = cor
+        sel = scores * self.cfg.pool.penalty
+        sel[~np.isfinite(sel)] = -np.inf
+        best = sel.argmax(axis=1)
+        self.best = best
+        self.best_score = sel[np.arange(self.B), best]
+
+        # counters: the code counts output epochs with an update and every candidate epoch
+        fwd = np.where(out_m, (P * O) * self.fan, P * self.n_conn)
+        self.cross_fwd += fwd
+        self.cross_bwd += fwd * updated
+        self.epochs += out_commit | cand_m
+
+        # stagnation tests of both phases, skipping the correlation-only epoch
+        value = np.where(out_m, true_err, self.best_score)
+        last, quit_at, stagnant, timeout = patience_step(
+            self.phase_i, value, self.last, self.quit_at, self.patience, self.threshold,
+            self.max_epochs)
+        counted = out_m | cand_commit
+        self.last = np.where(counted, last, self.last)
+        self.quit_at = np.where(counted, quit_at, self.quit_at)
+        self.phase_i += counted
+        self.corr_only[:] = False
+
+        if cfg.history == "epoch" or out_m.any():
+            self.last_true_error[out_m] = true_err[out_m]
+            self.last_bits[out_m] = bits[out_m]
+        if cfg.history == "epoch":
+            for j in range(self.B):
+                if out_m[j]:
+                    self._log(j, "output")
+                else:
+                    self._log_candidate(j)
+        ended = (out_m & (win | stagnant | timeout | ~finite)) | \
+            (cand_commit & (stagnant | timeout))
+        for j in np.flatnonzero(ended):
+            if out_m[j]:
+                self._end_output_phase(int(j), E[j], bool(win[j]), bool(finite[j]))
+            else:
+                self._install(int(j))
+        if self.done.any():
+            self._compact()
+        return True
+
+    def _compact(self):
+        """Drop finished trials from every per-trial array."""
+        keep = ~self.done
+        for name in _SLOT_ARRAYS:
+            arr = getattr(self, name)
+            if arr is not None:
+                setattr(self, name, arr[keep])
+        self.B = int(keep.sum())
+
+    def _error_index(self, true_err):
+        """Lapedes & Faber's error index: RMS error over the targets' standard deviation."""
+        return np.sqrt(true_err / (self.P * self.O)) / self.target_std
+
+    # --------------------------------------------------------- output phase
+    def _end_output_phase(self, j, E, win, finite):
+        cfg = self.cfg
+        t = int(self.tid[j])
+        if not finite:
+            # back to the last weights that gave a finite error: never return NaNs
+            self.W[j, :self.O] = self.W_start[j]
+            self._finish(j, "diverged", False)
+            return
+        if cfg.history == "phase":
+            self._log(j, "output")
+        if cfg.snapshots:
+            self._sync(j)
+            self.snapshots[t].append((int(self.n_hidden[j]), self.nets[t].copy()))
+        if win:
+            self._finish(j, "victory", True)
+            return
+        if self.val is not None and self._validation_stop(j):
+            return
+        if self.n_hidden[j] >= cfg.max_hidden_units:
+            self._finish(j, "max_units", False)
+            return
+        self._start_candidates(j, E)
+
+    def _validation_stop(self, j):
+        """cascor v1.1's validation epoch: remember the best size, stop after patience."""
+        t = int(self.tid[j])
+        fan = int(self.fan[j])
+        Y = self.out_act.f(self.W[j, :self.O, :fan] @ self.Vv[j, :fan])
+        D = Y - self.val
+        err = float(np.vdot(D, D))
+        hidden = int(self.n_hidden[j])
+        best = self.best_val[t]
+        improved = best is None or err < best[0]
+        self.histories[t].event("validation", epoch=int(self.epochs[j]), error=err,
+                                units=hidden, best=improved)
+        if improved:
+            self.best_val[t] = (err, hidden, self.W[j, :self.O, :fan].copy())
+            return False
+        if hidden - best[1] <= self.cfg.validation_patience:
+            return False
+        self._cut_back(j, best[1], best[2])
+        self._finish(j, "validation", False)
+        return True
+
+    def _cut_back(self, j, hidden, W_best):
+        """Remove the units installed after the best validation size."""
+        t = int(self.tid[j])
+        net = self.nets[t]
+        while self.n_hidden[j] > hidden:
+            block, unit = self.installs[t].pop()
+            net.remove_units(block, [unit])
+            self.n_hidden[j] -= 1
+            self.fan[j] -= 1
+            row = int(self.fan[j])
+            self.V[j, row] = 0.0
+            self.Vv[j, row] = 0.0
+        fan = int(self.fan[j])
+        self.W[j, :self.O] = 0.0
+        self.W[j, :self.O, :fan] = W_best
+        self.hidden_weights[j] = sum(blk.W.size + blk.b.size for blk in net.blocks[:-1])
+        bounds, col = [], 1 + self.n_in
+        for blk in net.blocks[:-1]:
+            bounds.append((col, col + blk.width))
+            col += blk.width
+        self.node_bounds[t] = bounds
+
+    # ------------------------------------------------------ candidate phase
+    def _start_candidates(self, j, E):
+        cfg = self.cfg
+        O, K = self.O, self.K
+        t = int(self.tid[j])
+        fan = int(self.fan[j])
+        mask = np.zeros((self.Fmax, K), cfg.dtype)
+        mask[:fan] = 1.0
+        if self.layer_start[t] is not None:
+            # siblings would join the deepest layer: they do not see it
+            mask[self.layer_start[t]:fan, cfg.pool.is_sibling] = 0.0
+        w = self.rngs[t].uniform(-cfg.weight_range, cfg.weight_range, (fan, K))
+        self.smask[j, O:] = mask.T
+        self.W[j, O:] = 0.0
+        self.W[j, O:, :fan] = (w * mask[:fan]).T
+        self.d[j, O:] = 0.0
+        self.p[j, O:] = 0.0
+        self.prev_cor[j] = 0.0
+        e_aug, e_cen, e_mean, sse = error_stats(E[None])
+        self.e_aug[j], self.e_cen[j], self.e_mean[j] = e_aug[0], e_cen[0], e_mean[0]
+        self.sse[j] = max(float(sse[0]), float(np.finfo(cfg.dtype).tiny))
+        # the code scales epsilon by patterns x units (bias and inputs counted)
+        self.eps[j, O:] = cfg.candidate_epsilon / (self.P * fan)
+        self.n_conn[j] = int(mask.sum())
+        self._new_phase(j, output=False)
+        self.corr_only[j] = True      # the first epoch only measures correlations
+
+    def _new_phase(self, j, output):
+        cfg = self.cfg
+        self.out_phase[j] = output
+        self.rows[j, :self.O] = output
+        self.rows[j, self.O:] = not output
+        if output:
+            self.patience[j], self.threshold[j] = cfg.output_patience, cfg.output_change_threshold
+            self.max_epochs[j] = cfg.output_epochs
+        else:
+            self.patience[j] = cfg.candidate_patience
+            self.threshold[j] = cfg.candidate_change_threshold
+            self.max_epochs[j] = cfg.candidate_epochs
+        self.phase_i[j] = 0
+        self.last[j] = 0.0
+        self.quit_at[j] = 0
+
+    # --------------------------------------------------------------- install
+    def _install(self, j):
+        """Install trial j's best candidate as a frozen unit; back to the output phase."""
+        cfg = self.cfg
+        pool = cfg.pool
+        O = self.O
+        t = int(self.tid[j])
+        net = self.nets[t]
+        k = int(self.best[j])
+        fan = int(self.fan[j])
+        act, kind = pool.types[k], pool.kinds[k]
+        w = self.W[j, O + k, :fan].astype(np.float64)
+        cor = self.prev_cor[j, k].astype(np.float64)
+        if cfg.history == "phase":
+            self._log_candidate(j)
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(cor))):
+            self._finish(j, "diverged", False)
+            return
+        mult = cfg.weight_multiplier if cfg.error_measure == "bits" else cfg.weight_multiplier / fan
+        out_w = -cor * mult
+        out = net.output_block
+        rng = self.rngs[t]   # nothing is drawn (every weight is given)
+        if self.layer_start[t] is None or kind != SIBLING:
+            # a new, deeper layer: the unit reads every node
+            block = net.add_block(1, tuple(range(out + 1)), act, consumers=[out], W=w[1:, None],
+                                  b=w[:1], outgoing=out_w[None, :], trainable=False, rng=rng)
+            self.layer_start[t], self.layer_node[t] = fan, block + 1
+            self.depth[t] += 1
+            self.node_bounds[t].append((fan, fan + 1))
+            unit, n_in_w, new_layer = 0, fan - 1, True
+        else:
+            # a sibling: it joins the deepest layer and does not read it
+            ls = self.layer_start[t]
+            last = out - 1
+            if net.blocks[last].activation == act:
+                unit = int(net.add_units(last, 1, incoming=w[1:ls, None], bias=w[:1],
+                                         outgoing=out_w[None, :], rng=rng)[0])
+                block = last
+                lo, _ = self.node_bounds[t][-1]
+                self.node_bounds[t][-1] = (lo, fan + 1)
+            else:
+                # another activation cannot share the block: a parallel block, same depth
+                block = net.add_block(1, tuple(range(self.layer_node[t])), act, consumers=[out],
+                                      W=w[1:ls, None], b=w[:1], outgoing=out_w[None, :],
+                                      trainable=False, rng=rng)
+                unit = 0
+                self.node_bounds[t].append((fan, fan + 1))
+            w = np.where(np.arange(fan) < ls, w, 0.0)
+            n_in_w, new_layer = ls - 1, False
+        self.installs[t].append((block, unit))
+        # cache the new unit's values: its function of the cached values it reads
+        f = get_activation(act).f
+        self.V[j, fan] = f(w.astype(cfg.dtype) @ self.V[j, :fan])
+        if self.Vv is not None:
+            self.Vv[j, fan] = f(w.astype(cfg.dtype) @ self.Vv[j, :fan])
+        self.cross_fwd[j] += self.P * (n_in_w + 1)
+        self.W[j, :O, fan] = out_w
+        self.d[j, :O, fan] = 0.0
+        self.p[j, :O, fan] = 0.0
+        self.fan[j] = fan + 1
+        self.n_hidden[j] += 1
+        self.hidden_weights[j] += n_in_w + 1
+        self.histories[t].event(
+            "unit_added", epoch=int(self.epochs[j]), unit_kind=kind, activation=act,
+            score=float(self.best_score[j]), block=int(block), new_layer=new_layer,
+            units=int(self.n_hidden[j]), depth=self.depth[t])
+        if new_layer:
+            self.histories[t].event("block_added", epoch=int(self.epochs[j]), block=int(block),
+                                    depth=self.depth[t])
+        self.W_start[j] = self.W[j, :O]
+        self._new_phase(j, output=True)
+
+    # ----------------------------------------------------------- bookkeeping
+    def _sync(self, j):
+        """Write trial j's output weights into its network."""
+        t = int(self.tid[j])
+        out = self.nets[t].blocks[-1]
+        fan = int(self.fan[j])
+        out.b[:] = self.W[j, :self.O, 0]
+        out.W[:] = self.W[j, :self.O, 1:fan].T
+
+    def _finish(self, j, reason, success):
+        self._sync(j)
+        t = int(self.tid[j])
+        net = self.nets[t]
+        cross = int(self.cross_fwd[j] + self.cross_bwd[j])
+        depth = int(net.depth)
+        h = self.histories[t]
+        h.event("stop", epoch=int(self.epochs[j]), reason=reason, success=bool(success),
+                units=int(self.n_hidden[j]), depth=depth)
+        h.meta.update(success=bool(success), stop_reason=reason, epochs=int(self.epochs[j]),
+                      hidden_units=int(self.n_hidden[j]), depth=depth,
+                      crossings=cross, crossings_forward=int(self.cross_fwd[j]))
+        self.results[t] = TrialResult(
+            network=net, history=h, success=bool(success), stop_reason=reason,
+            epochs=int(self.epochs[j]), crossings=cross, crossings_forward=int(self.cross_fwd[j]),
+            hidden_units=int(self.n_hidden[j]), depth=depth, snapshots=self.snapshots[t])
+        self.done[j] = True
+
+    def _weights(self, j):
+        return int(self.O * self.fan[j] + self.hidden_weights[j])
+
+    def _log(self, j, phase):
+        t = int(self.tid[j])
+        true_err = float(self.last_true_error[j])
+        self.histories[t].log(
+            epoch=int(self.epochs[j]), phase=phase, loss=0.5 * true_err / self.P,
+            units=int(self.n_hidden[j]), weights=self._weights(j),
+            seconds=time.perf_counter() - self.t0, true_error=true_err,
+            error_bits=int(self.last_bits[j]),
+            crossings=int(self.cross_fwd[j] + self.cross_bwd[j]))
+
+    def _log_candidate(self, j):
+        t = int(self.tid[j])
+        self.histories[t].log(
+            epoch=int(self.epochs[j]), phase="candidate",
+            loss=0.5 * float(self.last_true_error[j]) / self.P, units=int(self.n_hidden[j]),
+            weights=self._weights(j), seconds=time.perf_counter() - self.t0,
+            score=float(self.best_score[j]),
+            crossings=int(self.cross_fwd[j] + self.cross_bwd[j]))
