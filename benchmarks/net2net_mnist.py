@@ -53,7 +53,7 @@ def run(args):
         for i, factor in enumerate(factors):
             t0 = time.perf_counter()
             # the baselines do not depend on the factor: run them once per seed
-            baselines = ("scratch", "random_padding", "teacher") if i == 0 else ()
+            baselines = tuple(args.baselines) if i == 0 else ()
             search = Net2NetSearch(
                 teacher_sizes=(100, 100), candidates=CANDIDATES, hidden="relu", output="softmax",
                 lr=1e-3, student_lr_factor=factor, teacher_epochs=args.teacher_epochs,
@@ -69,6 +69,31 @@ def run(args):
                              results=search.results_, history=search.history_.to_dict()))
             print(f"seed {seed} factor {factor}: {runs[-1]['seconds']:.0f} s", flush=True)
     return dict(source=source, dataset=name, args=vars(args), runs=runs)
+
+
+def merge(out, other_path):
+    """Add the rows of another run's methods that ``out`` lacks (e.g. a new baseline).
+
+    Runs are matched by (seed, factor); every (method, size) both runs have
+    must have the same validation curve (the runs are deterministic), else
+    the merge is refused.
+    """
+    with open(other_path) as fh:
+        other = json.load(fh)
+    mine = {(r["seed"], r["factor"]): r for r in out["runs"]}
+    for run in other["runs"]:
+        target = mine.get((run["seed"], run["factor"]))
+        if target is None:
+            raise ValueError(f"no run with seed {run['seed']} factor {run['factor']} to merge into")
+        have = {(r["method"], r["arch"]): r for r in target["results"]}
+        for r in run["results"]:
+            key = (r["method"], r["arch"])
+            if key in have:
+                if have[key]["val_curve"] != r["val_curve"]:
+                    raise ValueError(f"seed {run['seed']}: {key} differs between the two runs")
+            else:
+                target["results"].append(r)
+                print(f"merged seed {run['seed']} factor {run['factor']}: {key}")
 
 
 def analyse(out):
@@ -87,8 +112,16 @@ def analyse(out):
                 s = summarise(rows, run["teacher_weights"], len(run["teacher_val_curve"]),
                               tolerance=0.001, final_window=window, targets=args["targets"],
                               teacher_final=run["teacher_val_curve"][-1])
+                # the same saving for random padding (same teacher, same budget)
+                pad_den = s["teacher_weights"] * s["teacher_epochs"]
+                for r in rows:
+                    if r["method"] == "random_padding":
+                        e = r.get("epochs_to_scratch_final")
+                        pad_den += (r["epochs"] if e is None else e) * r["weights"]
                 summaries.append(dict(seed=seed, factor=run["factor"], window=window,
+                                      cost_pad=pad_den,
                                       S=s["S"], upper=s["S_is_upper_bound"],
+                                      cost_scratch=s["cost_scratch"], cost_warm=s["cost_warm"],
                                       unreached=s["unreached"], pick_warm=s["pick_net2net"],
                                       pick_scratch=s["pick_scratch"], same=s["same_pick"],
                                       per_arch=s["per_arch"], rows=rows))
@@ -137,7 +170,8 @@ def report(out, summaries):
                                  dict(train=[], val=[], test=[], seeds=set()))
             t["val"].append(run["teacher_val_curve"][-1])
             t["test"].append(run["teacher_test_curve"][-1])
-    order = {"teacher (15 ep)": 0, "teacher": 1, "net2net": 2, "random_padding": 3, "scratch": 4}
+    order = {"teacher (15 ep)": 0, "teacher": 1, "teacher_student_lr": 2, "net2net": 3,
+             "random_padding": 4, "scratch": 5}
     for key in sorted(table, key=lambda k: (order[k[0]], str(k[1]), len(k[2]), k[2])):
         t = table[key]
         lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {_mean_sd(t['train'])} | "
@@ -154,6 +188,20 @@ def report(out, summaries):
         lines.append(f"| {s['seed']} | {s['factor']} | last {s['window']} | {S} | "
                      f"{', '.join(s['unreached']) or '-'} | {s['pick_warm']} | "
                      f"{s['pick_scratch']} |")
+    lines += ["", "Pooled over seeds (sum of the numerators / sum of the denominators):", "",
+              "| factor | final | pooled S | seeds with S >= 2 and every size reached | "
+              "pooled S of random padding (lr x first factor) |",
+              "|---|---|---|---|---|"]
+    pooled = {}
+    for s in summaries:
+        p = pooled.setdefault((s["factor"], s["window"]), [0.0, 0.0, 0, 0, 0.0])
+        p[4] += s["cost_pad"]
+        p[0] += s["cost_scratch"]
+        p[1] += s["cost_warm"]
+        p[2] += int(s["S"] >= 2 and not s["upper"])
+        p[3] += 1
+    for (f, w), (num, den, ok, n, pad) in sorted(pooled.items()):
+        lines.append(f"| {f} | last {w} | {num / den:.2f} | {ok} of {n} | {num / pad:.2f} |")
     lines += ["", "## Epochs to reach the from-scratch final accuracy (final = last epoch)", "",
               "| seed | factor | hidden | target | scratch epochs | net2net epochs | "
               "random padding epochs |", "|---|---|---|---|---|---|---|"]
@@ -220,7 +268,8 @@ def plot(out, path):
 
     archs = [arch for arch in ("150-150", "200-200", "150-150-150", "200-200-200")]
     fig, axes = plt.subplots(1, len(archs), figsize=(4 * len(archs), 3.6), sharey=True)
-    colors = {"scratch": "tab:gray", "random_padding": "tab:orange", "teacher": "tab:green"}
+    colors = {"scratch": "tab:gray", "random_padding": "tab:orange", "teacher": "tab:green",
+              "teacher_student_lr": "tab:olive"}
     factor_colors = ["tab:blue", "tab:purple", "tab:red", "tab:brown"]
     factors = sorted({r["factor"] for r in out["runs"]})
     for ax, arch in zip(axes, archs):
@@ -228,7 +277,7 @@ def plot(out, path):
         for run in out["runs"]:
             T = len(run["teacher_val_curve"])
             for r in run["results"]:
-                if r["arch"] != arch and r["method"] != "teacher":
+                if r["arch"] != arch and not r["method"].startswith("teacher"):
                     continue
                 if r["method"] != "net2net" and run["factor"] != factors[0]:
                     continue
@@ -243,7 +292,7 @@ def plot(out, path):
             x = np.arange(c["start"], c["start"] + len(y))
             if label.startswith("net2net"):
                 color = factor_colors[factors.index(float(label.split("x")[1])) % 4]
-            elif label.startswith("teacher"):
+            elif label.startswith("teacher ("):
                 color = colors["teacher"]
             else:
                 color = colors[label]
@@ -275,14 +324,24 @@ def main(argv=None):
     p.add_argument("--targets", default="0.85,0.87,0.88,0.89",
                    help="validation accuracies for the epochs-to-target table")
     p.add_argument("--out", default="benchmarks/results/net2net_mnist")
+    p.add_argument("--baselines", default="scratch,random_padding,teacher,teacher_student_lr",
+                   help="baselines run with the first factor")
     p.add_argument("--reanalyse", action="store_true", help="rewrite the report from results.json")
+    p.add_argument("--merge", metavar="RESULTS_JSON",
+                   help="add the baseline rows of another run (same seeds and settings) to "
+                        "results.json, checking that their shared runs are identical")
     args = p.parse_args(argv)
     args.targets = [float(t) for t in args.targets.split(",") if t]
+    args.baselines = [b for b in args.baselines.split(",") if b]
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "results.json")
-    if args.reanalyse:
+    if args.reanalyse or args.merge:
         with open(path) as fh:
             out = json.load(fh)
+        if args.merge:
+            merge(out, args.merge)
+            with open(path, "w") as fh:
+                json.dump(out, fh)
     else:
         out = run(args)
         with open(path, "w") as fh:

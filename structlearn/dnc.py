@@ -273,7 +273,8 @@ class _EpochWatcher:
                 self.action = "criterion"
                 return True
         if o._validate:
-            val = row["val_loss"]
+            # lower is better: the loss, or minus the accuracy
+            val = row["val_loss"] if o.monitor == "val_loss" else -row["val_accuracy"]
             if val < o._best[0]:
                 o._best = (val, epoch, net.copy())
                 o._improved_this_size = True
@@ -283,8 +284,8 @@ class _EpochWatcher:
         return False
 
 
-def train_to_criterion(network, X, y, *, loss="mse", optimizer=None, learning_rate=0.5,
-                       momentum=0.9, batch_size=None, c_a=0.001, c_m=0.01, max_epochs=100_000,
+def train_to_criterion(network, X, y, *, loss="mse", optimizer=None, learning_rate=0.2,
+                       momentum=0.9, batch_size="auto", c_a=0.001, c_m=0.01, max_epochs=100_000,
                        rng=None, history=None):
     """Train a fixed network **in place** until Ash's criterion (eq. 2) holds.
 
@@ -340,24 +341,32 @@ class DynamicNodeCreation:
     max_epochs : int, default 100000
         Cap on the epochs of the whole run.
     optimizer : str or Optimizer, optional
-        Default: full-batch gradient descent with momentum (``SGD``) with step
-        ``learning_rate * batch size`` on the mean loss, which is the same as
+        Default: back-propagation with momentum (``SGD``) with step
+        ``learning_rate * batch size`` on the mean loss, which is
         ``learning_rate`` on the loss *summed* over the patterns of a batch,
-        the convention of Rumelhart, Hinton & Williams (1986) that Ash used.
-        An instance is copied (its settings, not its state).
-    learning_rate : float, default 0.5
-        Step on the pattern-summed loss (PDP's ``lrate``); used only when
-        ``optimizer`` is None.  0.5 with momentum 0.9 are the PDP ch. 8 values
-        for these Boolean tasks; Ash's own values are not in the sources
-        available to us (see docs/dnc.md).
+        the convention of Rumelhart, Hinton & Williams (1986) (PDP's
+        ``lrate``).  An instance is copied (its settings, not its state).
+    learning_rate : float, default 0.2
+        Step on the pattern-summed loss; used only when ``optimizer`` is None.
+        Ash's own learning rate and momentum are not in the sources we could
+        read; 0.2 with momentum 0.9 and eight minibatches per epoch is our
+        choice, from a small sweep on the Boolean tasks (docs/dnc.md): 0.3 and
+        up saturate an output on a wrong pattern (a flat spot of the squared
+        error no new unit can leave), 0.1 trains too slowly for w = 1000 and
+        grows extra units.
     momentum : float, default 0.9
-        Used only when ``optimizer`` is None.
-    batch_size : int or None, default None
-        None for full batch (Ash: one weight update per epoch).
+        Used only when ``optimizer`` is None (the PDP value).
+    batch_size : int, None or 'auto', default 'auto'
+        Patterns per weight update; None for full batch; 'auto' for eight
+        minibatches per epoch (``max(1, n_samples // 8)``).  Full-batch descent
+        from Ash's small initial weights stalls on parity, whose error surface
+        has no first-order signal there; the minibatch noise gets it out.
     patience : int or None, default None
         With ``validation`` data in :meth:`fit`: stop growing when the best
-        validation loss has not improved during this many consecutive network
+        validation score has not improved during this many consecutive network
         sizes, and return the best network seen.
+    monitor : {'val_loss', 'val_accuracy'}, default 'val_loss'
+        The validation score for ``patience`` (and for the best network).
     grow_where : {'round_robin', 'loss_estimate'} or int, default 'round_robin'
         The hidden block that receives each new unit: cycle over the hidden
         blocks, the block with the best :func:`growth_scores`, or a fixed
@@ -388,6 +397,8 @@ class DynamicNodeCreation:
         final ``stop`` event whose ``reason`` is one of ``'criterion'``,
         ``'max_epochs'``, ``'max_units'``, ``'validation'``.
     n_epochs_ : int
+    errors_ : ndarray
+        The training loss the trigger saw, by epoch (index 0: before training).
     stop_reason_ : str
     cost_ : int
         Sum over epochs of the weights trained (weight-epochs).
@@ -402,8 +413,9 @@ class DynamicNodeCreation:
 
     def __init__(self, *, network=None, initial_units=1, hidden_layers=1, hidden="sigmoid",
                  output="sigmoid", loss="mse", trigger=0.05, window=1000, c_a=0.001, c_m=0.01,
-                 max_units=50, max_epochs=100_000, optimizer=None, learning_rate=0.5,
-                 momentum=0.9, batch_size=None, patience=None, grow_where="round_robin",
+                 max_units=50, max_epochs=100_000, optimizer=None, learning_rate=0.2,
+                 momentum=0.9, batch_size="auto", patience=None, monitor="val_loss",
+                 grow_where="round_robin",
                  init="random", init_range=0.1666, split_noise=0.01, estimate_samples=2048,
                  dtype=np.float64, rng=None):
         self.network = network
@@ -423,6 +435,7 @@ class DynamicNodeCreation:
         self.momentum = momentum
         self.batch_size = batch_size
         self.patience = patience
+        self.monitor = monitor
         self.grow_where = grow_where
         self.init = init
         self.init_range = init_range
@@ -461,10 +474,12 @@ class DynamicNodeCreation:
             get_optimizer(self.optimizer)
         self.learning_rate = _check_float(self.learning_rate, "learning_rate", 0.0, low_open=True)
         self.momentum = _check_float(self.momentum, "momentum", 0.0, 0.999999)
-        if self.batch_size is not None:
+        if self.batch_size is not None and self.batch_size != "auto":
             check_positive_int(self.batch_size, "batch_size")
         if self.patience is not None:
             check_positive_int(self.patience, "patience")
+        if self.monitor not in ("val_loss", "val_accuracy"):
+            raise ValueError(f"monitor must be 'val_loss' or 'val_accuracy', got {self.monitor!r}")
         if isinstance(self.grow_where, str):
             if self.grow_where not in ("round_robin", "loss_estimate"):
                 raise ValueError("grow_where must be 'round_robin', 'loss_estimate' or a hidden "
@@ -526,7 +541,10 @@ class DynamicNodeCreation:
         if self.patience is not None and validation is None:
             raise ValueError("patience needs validation data: fit(X, y, validation=(X_val, y_val))")
         n = len(X)
-        batch = n if self.batch_size is None else min(int(self.batch_size), n)
+        if self.batch_size == "auto":
+            batch = max(1, n // 8)
+        else:
+            batch = n if self.batch_size is None else min(int(self.batch_size), n)
         if self.optimizer is None:
             opt = SGD(lr=self.learning_rate * batch, momentum=self.momentum)
         else:
@@ -591,6 +609,7 @@ class DynamicNodeCreation:
         self.network_ = net
         self.history_ = hist
         self.n_epochs_ = t
+        self.errors_ = np.array(self._errors)
         self.stop_reason_ = reason
         self.cost_ = int(np.sum(hist.column("weights")))
         return self

@@ -7,7 +7,7 @@ from structlearn import Network
 from structlearn import datasets as ds
 from structlearn.activations import get_activation
 from structlearn.cascor import BatchRunner, CandidatePool, CascadeCorrelation
-from structlearn.cascor.core import column_groups, epoch_terms, error_stats, patience_step
+from structlearn.cascor.core import candidate_terms, error_stats, output_terms, patience_step
 from structlearn.optim import quickprop_step
 
 
@@ -38,7 +38,7 @@ def test_quickprop_step_hand_computed():
 def _batch(rng, B=2, O=2, K=3, F=5, P=17):
     V = rng.standard_normal((B, F, P))
     V[:, 0] = 1.0                                   # the bias row
-    W = rng.uniform(-1, 1, (B, O + K, F))
+    W = rng.uniform(-1, 1, (B, K, F))               # candidate weights
     E = rng.standard_normal((B, O, P)) * 0.3 + 0.1  # errors with a non-zero mean
     return V, W, E
 
@@ -69,35 +69,37 @@ def test_candidate_scores_and_slopes_match_finite_differences(unit_type):
     O, K = 2, 3
     V, W, E = _batch(rng, O=O, K=K)
     pool = CandidatePool(K, unit_type)
-    groups = column_groups(get_activation("symmetric_sigmoid"), pool, O)
     e_aug, e_cen, e_mean, sse = error_stats(E)
-    T = rng.uniform(-0.5, 0.5, (1, O, V.shape[2]))
     acts = [get_activation(t) for t in pool.types]
 
     def run(W, prev_cor, score):
-        return epoch_terms(V, W, groups, O, T, 0.1, 0.4, e_aug, e_cen, e_mean, sse, prev_cor,
-                           score)
+        return candidate_terms(V, W, pool.groups, e_aug, e_cen, e_mean, sse, prev_cor, score)
 
     for score, cov in (("covariance", True), ("c_code", False)):
-        _, _, _, cor, scores, _ = run(W, np.zeros((2, K, O)), score)
+        cor, scores, _ = run(W, np.zeros((2, K, O)), score)
         # the scores, against a direct computation (per candidate activation)
         for k, act in enumerate(acts):
-            ref = _score(V, W[:, O + k:O + k + 1], E, act, covariance=cov)
+            ref = _score(V, W[:, k:k + 1], E, act, covariance=cov)
             np.testing.assert_allclose(scores[:, k], ref[:, 0], rtol=1e-12)
-    # slopes: with the signs of the current correlations, the candidate rows are
-    # -dS/dW of the covariance score (whichever formula reports the score)
-    _, _, _, cor, _, _ = run(W, np.zeros((2, K, O)), "covariance")
-    _, _, _, _, _, slopes = run(W, cor, "covariance")
-    _, _, _, _, _, slopes_c = run(W, cor, "c_code")
+    # slopes: with the signs of the current correlations, they are -dS/dW of the
+    # covariance score (whichever formula reports the score)
+    cor, _, _ = run(W, np.zeros((2, K, O)), "covariance")
+    _, _, slopes = run(W, cor, "covariance")
+    _, _, slopes_c = run(W, cor, "c_code")
     np.testing.assert_array_equal(slopes, slopes_c)
-    Wc = W[:, O:].copy()
+    Wc = W.copy()
 
     def total_score():
         return sum(_score(V, Wc[:, k:k + 1], E, act).sum() for k, act in enumerate(acts))
 
     flat = Wc.reshape(-1)
     grad = numeric_gradient(total_score, flat).reshape(Wc.shape)
-    assert relative_error(-grad, slopes[:, O:]) < 1e-7
+    assert relative_error(-grad, slopes) < 1e-7
+    # the same numbers through preallocated buffers
+    from structlearn.cascor.core import workspace
+    work = workspace(4, O, K, V.shape[2], np.float64)
+    out = candidate_terms(V, W, pool.groups, e_aug, e_cen, e_mean, sse, cor, "c_code", work)
+    np.testing.assert_array_equal(out[2], slopes)
 
 
 def _cascade_net(rng, n_in=3, O=2, hidden=2):
@@ -119,15 +121,11 @@ def test_output_rows_are_the_network_output_block():
     nodes = net.forward(X, return_nodes=True)
     V = np.concatenate([np.ones((13, 1))] + nodes[:-1], axis=1).T[None]
     out = net.blocks[-1]
-    K = 2
-    W = np.zeros((1, 2 + K, V.shape[1]))
-    W[0, :2, 0] = out.b
-    W[0, :2, 1:] = out.W.T
-    pool = CandidatePool(K, "symmetric_sigmoid")
-    groups = column_groups(get_activation(out.activation), pool, 2)
-    stats = error_stats(rng.standard_normal((1, 2, 13)))
-    E, true_err, bits, _, _, slopes = epoch_terms(V, W, groups, 2, T.T[None], 0.0, 0.4, *stats,
-                                                  np.zeros((1, K, 2)))
+    W = np.zeros((1, 2, V.shape[1]))
+    W[0, :, 0] = out.b
+    W[0, :, 1:] = out.W.T
+    E, true_err, bits, slopes = output_terms(V, W, get_activation(out.activation), T.T[None],
+                                             0.0, 0.4)
     Y = nodes[-1]
     np.testing.assert_allclose(true_err[0], np.sum((Y - T) ** 2), rtol=1e-12)
     assert bits[0] == np.count_nonzero(np.abs(Y - T) > 0.4)
@@ -136,8 +134,11 @@ def test_output_rows_are_the_network_output_block():
     sl = net.block_slice(net.output_block)
     g = net.grads[sl]
     gW, gb = g[:out.W.size].reshape(out.W.shape), g[out.W.size:]
-    np.testing.assert_allclose(slopes[0, :2, 0], 13 * gb, rtol=1e-10)
-    np.testing.assert_allclose(slopes[0, :2, 1:], 13 * gW.T, rtol=1e-10)
+    np.testing.assert_allclose(slopes[0, :, 0], 13 * gb, rtol=1e-10)
+    np.testing.assert_allclose(slopes[0, :, 1:], 13 * gW.T, rtol=1e-10)
+    # with the offset, the error derivative is (y - t)(f' + 0.1)
+    E, _, _, _ = output_terms(V, W, get_activation(out.activation), T.T[None], 0.1, 0.4)
+    np.testing.assert_allclose(E[0].T, (Y - T) * (0.25 - Y * Y + 0.1), rtol=1e-12)
 
 
 def test_patience_step_follows_the_code():
@@ -268,12 +269,26 @@ def test_determinism_and_batch_equals_single_run():
     np.testing.assert_array_equal(a.network_.params, b.network_.params)
     assert a.history_.to_dict()["events"] == b.history_.to_dict()["events"]
     assert [r["loss"] for r in a.history_.rows] == [r["loss"] for r in b.history_.rows]
-    # a trial's result does not depend on the other trials of its batch (float64)
-    batch = CascadeCorrelation().fit_trials(X, y, [5, 6, 7])
+    # a trial's result does not depend on the other trials of its batch (float64),
+    # however their phases interleave (trials change slots when their phase changes)
+    seeds = [5, 6, 7, 8, 9, 10]
+    batch = CascadeCorrelation().fit_trials(X, y, seeds)
     np.testing.assert_array_equal(batch[0].network.params, a.network_.params)
     assert batch[0].epochs == a.n_epochs_
-    single7 = CascadeCorrelation(rng=7).fit(X, y)
-    np.testing.assert_array_equal(batch[2].network.params, single7.network_.params)
+    for seed, r in zip(seeds[1:], batch[1:]):
+        single = CascadeCorrelation(rng=seed).fit(X, y)
+        np.testing.assert_array_equal(r.network.params, single.network_.params)
+        assert r.history.to_dict()["events"] == single.history_.to_dict()["events"]
+
+
+def test_float32_batch_equals_single_run():
+    """With the fan-in padded to whole blocks of 8, float32 sums do not depend on the batch."""
+    X, y = ds.two_spirals()
+    batch = CascadeCorrelation(dtype=np.float32, history="phase").fit_trials(X, y, [5, 6])
+    for seed, r in zip([5, 6], batch):
+        single = CascadeCorrelation(dtype=np.float32, history="phase", rng=seed).fit(X, y)
+        assert single.network_.dtype == np.float32
+        np.testing.assert_array_equal(r.network.params, single.network_.params)
 
 
 def test_worker_processes_give_the_same_results():

@@ -479,9 +479,10 @@ def test_search_runs_every_method_and_is_reproducible():
     methods = sorted((r["method"], r["arch"]) for r in a.results_)
     assert methods == [("net2net", "5"), ("net2net", "5-6"), ("random_padding", "5"),
                        ("random_padding", "5-6"), ("scratch", "5"), ("scratch", "5-6"),
-                       ("teacher", "3")]
+                       ("teacher", "3"), ("teacher_student_lr", "3")]
     for r in a.results_:
         assert r["epochs"] == {"scratch": 7}.get(r["method"], 4) == len(r["val_curve"])
+        assert r["final_val_accuracy"] == r["val_curve"][-1]
         assert 0 <= r["test_accuracy"] <= 1
     assert set(a.summary_) >= {"S", "pick_net2net", "pick_scratch", "same_pick", "equal_budget"}
     assert a.network_ is a.networks_[("net2net", a.summary_["pick_net2net"])]

@@ -65,7 +65,7 @@ def _defaults(dataset):
                  ({}, "two_spirals", 20),
                  ({"hidden": [8]}, "parity4", 10),
                  ({"hidden": [16]}, "parity8", 10),
-                 ({"hidden": [16]}, "encoder8", 10),
+                 ({"hidden": [3]}, "encoder8", 10),  # the 8-3-8 encoder
                  ({}, "mnist_small", 3),
                  ({"epochs": 10}, "mnist", 1)],
         # a parallel-scaling check: 8 independent trials of about the same cost

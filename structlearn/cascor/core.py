@@ -14,11 +14,11 @@ contiguous rows of patterns:
     Rows past a trial's own fan-in are zero.
 ``W``  (B, O + K, F)
     One row of incoming weights per unit: the ``O`` output units (column 0 the
-    bias) and the ``K`` candidates.  Both read the same ``F`` values, so
-    **one** product ``W @ V`` gives the output units' net inputs *and* every
-    candidate's, and one product ``delta @ V^T`` gives every slope.
+    bias), then the ``K`` candidates; all read the same ``F`` values.
     ``f(W[:, :O] @ V)`` is exactly the network's output block,
-    ``f(sum_s x_s @ W_block[rows of s] + b)``, transposed.
+    ``f(sum_s x_s @ W_block[rows of s] + b)``, transposed; ``W[:, O:] @ V`` gives
+    every candidate's net input on every pattern at once, and ``delta @ V^T``
+    every slope (no loop over candidates or patterns).
 ``E``  (B, O, P)
     Error derivatives of the output units, ``(y - t)(f'(z) + offset)``, with
     the sigmoid-prime offset (0.1 in the code) on output units only.
@@ -43,30 +43,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["column_groups", "epoch_terms", "error_stats", "patience_step", "workspace"]
+__all__ = ["output_terms", "candidate_terms", "error_stats", "patience_step", "workspace"]
 
 
 def _T(a):
     """Transpose the last two axes (a view)."""
     return np.swapaxes(a, -1, -2)
-
-
-def column_groups(output_act, pool, n_out):
-    """Activation of every row of ``W @ V``: the output units', then the candidates'.
-
-    Adjacent rows with the same activation form one group ``(slice,
-    Activation)``, so the usual case (sigmoid outputs and a sigmoid pool) is a
-    single call on the whole array, and a mixed pool costs one call per
-    activation, never one per candidate.
-    """
-    groups = [(0, n_out, output_act)]
-    for sl, act in pool.groups:
-        lo, hi, last = groups[-1]
-        if last.name == act.name:
-            groups[-1] = (lo, sl.stop + n_out, act)
-        else:
-            groups.append((sl.start + n_out, sl.stop + n_out, act))
-    return [(slice(lo, hi), act) for lo, hi, act in groups]
 
 
 def _activate(Z, groups, Y, D):
@@ -78,73 +60,100 @@ def _activate(Z, groups, Y, D):
     return Y, D
 
 
-def workspace(B, n_rows, n_cand, P, dtype):
-    """Buffers for :func:`epoch_terms` (reused every epoch: no allocation churn)."""
-    return {"Z": np.empty((B, n_rows, P), dtype), "Y": np.empty((B, n_rows, P), dtype),
-            "D": np.empty((B, n_rows, P), dtype), "G": np.empty((B, n_cand, P), dtype)}
+def workspace(B, n_out, n_cand, P, dtype):
+    """Buffers for :func:`output_terms` and :func:`candidate_terms`, reused every epoch
+    (no allocation churn): take ``[:b]`` views for a batch of ``b`` trials."""
+    e = np.empty
+    return {"Zo": e((B, n_out, P), dtype), "Yo": e((B, n_out, P), dtype),
+            "Do": e((B, n_out, P), dtype), "Zc": e((B, n_cand, P), dtype),
+            "Yc": e((B, n_cand, P), dtype), "Dc": e((B, n_cand, P), dtype),
+            "G": e((B, n_cand, P), dtype)}
 
 
-def epoch_terms(V, W, groups, n_out, targets, prime_offset, score_threshold,
-                e_aug, e_centred, e_mean, sse, prev_cor, score="c_code", work=None):
-    """Everything one epoch needs, for the output units and the candidates at once.
+def _view(work, name, B):
+    return None if work is None else work[name][:B]
+
+
+def output_terms(V, W, act, targets, prime_offset, score_threshold, work=None):
+    """One epoch of the output units of a batch of trials.
 
     Parameters
     ----------
     V : ndarray (B, F, P)
         Cached unit values, bias row first.
-    W : ndarray (B, O + K, F)
-        Output units' then candidates' incoming weights (see the module docstring).
-    groups : list of (slice, Activation)
-        Activations of the ``O + K`` rows (:func:`column_groups`).
-    n_out : int
-        ``O``.
+    W : ndarray (B, O, F)
+        Output weights, column 0 the bias: ``f(W @ V)`` is the network's output.
+    act : Activation
+        The output activation.
     targets : ndarray (B or 1, O, P)
     prime_offset : float
-        Added to ``f'`` of the output units in their error derivative.
+        Added to ``f'`` in the error derivative (Fahlman's flat-spot fix).
     score_threshold : float
         An output farther than this from its target is an "error bit".
-    e_aug, e_centred, e_mean, sse
-        The residual errors the candidates correlate with (:func:`error_stats`).
-    prev_cor : ndarray (B, K, O)
-        The candidates' correlations of the previous epoch (their signs steer
-        the slopes).
-    score : {"c_code", "covariance"}
     work : dict, optional
-        Buffers from :func:`workspace` (allocated here when not given).  The
-        returned ``E`` is a view into them.
+        Buffers from :func:`workspace`.
 
     Returns
     -------
     E : ndarray (B, O, P)
-        Output error derivatives ``(y - t)(f'(z) + offset)``.
+        Error derivatives ``(y - t)(f'(z) + offset)`` (a view into ``work``).
     true_error : ndarray (B,)
         ``sum (y - t)^2`` (the code's TrueError).
     bits : ndarray (B,) of int
+    slopes : ndarray (B, O, F)
+        ``dE/dW`` summed over patterns (the code's output slopes; quickprop uses
+        ``epsilon / P``, so its step is that of the mean gradient).
+    """
+    B = V.shape[0]
+    Z = np.matmul(W, V, out=_view(work, "Zo", B))
+    Y = act.f(Z, out=_view(work, "Yo", B))
+    E = act.df(Z, Y, out=_view(work, "Do", B))
+    diff = Y - targets
+    true_error = np.einsum("bop,bop->b", diff, diff)
+    bits = np.count_nonzero(np.abs(diff) > score_threshold, axis=(1, 2))
+    if prime_offset:
+        E += prime_offset
+    E *= diff
+    return E, true_error, bits, E @ _T(V)
+
+
+def candidate_terms(V, W, groups, e_aug, e_centred, e_mean, sse, prev_cor, score="c_code",
+                    work=None):
+    """One epoch of the candidate pools of a batch of trials.
+
+    Parameters
+    ----------
+    V : ndarray (B, F, P)
+        Cached unit values (the candidates' inputs), bias row first.
+    W : ndarray (B, K, F)
+        Candidate incoming weights, one row per candidate; entries a candidate
+        may not use (siblings: the deepest layer; padding) are zero.
+    groups : list of (slice, Activation)
+        The pool's activations (:attr:`CandidatePool.groups`).
+    e_aug, e_centred, e_mean, sse
+        The residual errors the candidates correlate with (:func:`error_stats`).
+    prev_cor : ndarray (B, K, O)
+        The correlations of the previous epoch (their signs steer the slopes).
+    score : {"c_code", "covariance"}
+    work : dict, optional
+        Buffers from :func:`workspace`.
+
+    Returns
+    -------
     cor : ndarray (B, K, O)
         This epoch's normalised correlations ``C_o``.
     scores : ndarray (B, K)
         ``sum_o |C_o|``.
-    slopes : ndarray (B, O + K, F)
-        Output rows: ``dE/dW`` summed over patterns (the code's output slopes).
-        Candidate rows: ``-dS/dW`` with the previous epoch's signs.  Quickprop
-        descends both.
+    slopes : ndarray (B, K, F)
+        ``-dS/dW`` with the previous epoch's signs: quickprop *descends* it.
     """
-    O = n_out
     B, P = V.shape[0], V.shape[2]
-    if work is None:
-        work = workspace(B, W.shape[1], W.shape[1] - O, P, V.dtype)
-    Z = np.matmul(W, V, out=work["Z"])
-    Y, D = _activate(Z, groups, work["Y"], work["D"])
-    # output units: error, error bits, error derivative (written into D)
-    diff = Y[:, :O] - targets
-    true_error = np.einsum("bop,bop->b", diff, diff)
-    bits = np.count_nonzero(np.abs(diff) > score_threshold, axis=(1, 2))
-    E = D[:, :O]
-    if prime_offset:
-        E += prime_offset
-    E *= diff
-    # candidates: correlations with the residual errors, then their slopes
-    sums = Y[:, O:] @ e_aug                               # (B, K, O+1): sum v E, sum v
+    O = e_mean.shape[1]
+    Z = np.matmul(W, V, out=_view(work, "Zc", B))
+    Y = np.empty_like(Z) if work is None else work["Yc"][:B]
+    D = np.empty_like(Z) if work is None else work["Dc"][:B]
+    _activate(Z, groups, Y, D)
+    sums = Y @ e_aug                                      # (B, K, O+1): sum v E, sum v
     n_mean = 1.0 / P if score == "c_code" else 1.0
     inv_sse = (1.0 / sse)[:, None, None]
     cor = sums[:, :, :O] - (sums[:, :, O:] * n_mean) * e_mean[:, None, :]
@@ -153,13 +162,13 @@ def epoch_terms(V, W, groups, n_out, targets, prime_offset, score_threshold,
     # sigma_o of the previous epoch, with the minus sign (quickprop minimises)
     # and the 1/sum E^2 normaliser folded in: a (B, K, O) matrix
     direction = np.where(prev_cor < 0, inv_sse, -inv_sse).astype(D.dtype, copy=False)
+    G = _view(work, "G", B)
     if O == 1:   # an outer product: broadcasting beats BLAS
-        G = np.multiply(direction, e_centred, out=work["G"])
+        G = np.multiply(direction, e_centred, out=G)
     else:
-        G = np.matmul(direction, e_centred, out=work["G"])
-    D[:, O:] *= G
-    slopes = D @ _T(V)
-    return E, true_error, bits, cor, scores, slopes
+        G = np.matmul(direction, e_centred, out=G)
+    D *= G
+    return cor, scores, D @ _T(V)
 
 
 def error_stats(E):

@@ -22,8 +22,8 @@ def _check_number(value, name, low=None, high=None, low_open=False):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
     value = float(value)
-    bad = not np.isfinite(value) or (low is not None and (value < low or (low_open and value == low))) \
-        or (high is not None and value > high)
+    too_low = low is not None and (value < low or (low_open and value == low))
+    bad = not np.isfinite(value) or too_low or (high is not None and value > high)
     if bad:
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
@@ -298,7 +298,8 @@ class CascadeCorrelation:
                                                 "error_index_threshold", 0.0),
             validation_patience=check_positive_int(self.validation_patience,
                                                    "validation_patience", minimum=0),
-            score=self.score_formula, dtype=dtype, history=self.history, snapshots=bool(self.snapshots))
+            score=self.score_formula, dtype=dtype, history=self.history,
+            snapshots=bool(self.snapshots))
 
     def _task_of(self, y):
         if self.task not in ("auto", "classification", "regression"):
@@ -317,14 +318,16 @@ class CascadeCorrelation:
         """Targets for the output activation; sets ``classes_`` / ``multilabel_`` when fitting."""
         y = np.asarray(y)
         if y.dtype.kind not in "biuf":
-            raise TypeError(f"{name}: expected class labels or numeric targets, got dtype {y.dtype}")
+            raise TypeError(f"{name}: expected class labels or numeric targets, "
+                            f"got dtype {y.dtype}")
         if y.ndim not in (1, 2) or len(y) != n_samples:
             raise ValueError(f"{name}: expected {n_samples} rows (one per sample of X) as a 1-D or "
                              f"2-D array, got shape {y.shape}")
         if task == "regression":
             T = check_array(y.reshape(n_samples, -1), name, ndim=2)
             if not fit and T.shape[1] != self.n_outputs_:
-                raise ValueError(f"{name}: expected {self.n_outputs_} target columns, got {T.shape[1]}")
+                raise ValueError(f"{name}: expected {self.n_outputs_} target columns, "
+                                 f"got {T.shape[1]}")
             if fit:
                 self.classes_, self.multilabel_ = None, False
             return T

@@ -3,15 +3,15 @@
 :class:`BatchRunner` holds ``B`` independent trials (the same data, different
 random seeds) with their arrays stacked along a leading trial axis.  Each
 :meth:`BatchRunner.step` advances every unfinished trial by one epoch of
-whatever phase it is in, with a handful of batched numpy calls: the output
-weights and the candidate weights of a trial share their fan-in rows, so they
-are stored side by side in one array ``W`` of shape (B, O + K, F) and a single
-:func:`~structlearn.cascor.core.epoch_terms` plus a single
-:func:`~structlearn.optim.quickprop_step` serve both phases; a per-trial,
-per-row *commit mask* decides which updates are kept (output rows in the
-output phase, candidate rows in the candidate phase).  Phase changes and
-unit installations are per-trial events handled in Python; they are rare
-(about two per installed unit).  Finished trials leave the arrays.
+whatever phase it is in, with a handful of batched numpy calls:
+:func:`~structlearn.cascor.core.candidate_terms` for the trials in their
+candidate phase (kept in the first slots), :func:`~structlearn.cascor.core.output_terms`
+for the others.  The output weights and the candidate weights of a trial share
+their fan-in, so they are stored side by side in one array ``W`` of shape
+(B, O + K, F), and a single :func:`~structlearn.optim.quickprop_step` updates
+it; a per-row *commit mask* keeps the updates of each trial's phase.  Phase
+changes and unit installations are per-trial events handled in Python; they
+are rare (about two per installed unit).  Finished trials leave the arrays.
 
 A single run is the batch of one, so
 :class:`~structlearn.cascor.CascadeCorrelation` and the multi-trial benchmark
@@ -39,7 +39,7 @@ from ..activations import get_activation
 from ..history import History
 from ..network import Network
 from ..optim import quickprop_step
-from .core import column_groups, epoch_terms, error_stats, patience_step, workspace
+from .core import candidate_terms, error_stats, output_terms, patience_step, workspace
 from .pool import SIBLING, CandidatePool
 
 __all__ = ["BatchRunner", "TrialResult", "RunConfig"]
@@ -142,6 +142,13 @@ class BatchRunner:
         to its best size (cascor v1.1's ``validation_epoch``).
     """
 
+    #: The fan-in the batched products use (the largest of the batch) is rounded
+    #: up to a multiple of this.  BLAS kernels unroll the reduction (OpenBLAS's
+    #: small-matrix sgemm by 8): with whole blocks of zero padding a trial's
+    #: sums do not depend on the other trials' fan-ins, so a float32 trial gives
+    #: the same bits alone or in any batch (float64 does anyway; tested).
+    F_ALIGN = 8
+
     def __init__(self, X, T, rngs, cfg, validation=None):
         self.cfg = cfg
         dt = cfg.dtype
@@ -150,14 +157,13 @@ class BatchRunner:
         B = len(rngs)
         K = cfg.pool.size
         C = O + K
-        Fmax = 1 + n_in + cfg.max_hidden_units
+        Fmax = -(-(1 + n_in + cfg.max_hidden_units) // self.F_ALIGN) * self.F_ALIGN
         self.N, self.B, self.P, self.O, self.K, self.C = B, B, P, O, K, C
         self.n_in, self.Fmax = n_in, Fmax
         self.X = X
         self.rngs = list(rngs)
         self.targets = np.ascontiguousarray(T.T[None], dtype=dt)
         self.out_act = get_activation(cfg.output_activation)
-        self.groups = column_groups(self.out_act, cfg.pool, O)
         self.prime_offset = 0.0 if cfg.output_activation == "linear" else cfg.sigmoid_prime_offset
         if cfg.error_measure == "index":
             t = T.ravel().astype(np.float64)
@@ -243,7 +249,9 @@ class BatchRunner:
         self.results = [None] * B
         self.histories = [History(meta=dict(algorithm="cascor", pool=cfg.pool.types,
                                             kinds=cfg.pool.kinds)) for _ in range(B)]
-        self.work = workspace(B, C, K, P, dt)
+        self.work = workspace(B, O, K, P, dt)
+        self.slopes = np.zeros((B, C, Fmax), dt)  # scratch: this epoch's slopes
+        self.nc = 0                               # trials in their candidate phase
         self.t0 = time.perf_counter()
         self.iterations = 0
 
@@ -255,94 +263,143 @@ class BatchRunner:
         return self.results
 
     def step(self):
-        """One epoch for every unfinished trial.  Returns False once all are done."""
-        if self.B == 0:
+        """One epoch for every unfinished trial.  Returns False once all are done.
+
+        Slots ``[0, nc)`` hold the trials in their candidate phase, ``[nc, B)``
+        those in their output phase, so each part computes only what its phase
+        needs (a trial moves across when its phase changes).
+        """
+        B = self.B
+        if B == 0:
             return False
         cfg = self.cfg
-        O, P = self.O, self.P
+        O, P, nc = self.O, self.P, self.nc
         self.iterations += 1
-        F = int(self.fan.max())
+        F = -(-int(self.fan.max()) // self.F_ALIGN) * self.F_ALIGN
         V = self.V[:, :F]
         W = self.W[:, :, :F]
-        E, true_err, bits, cor, scores, slopes = epoch_terms(
-            V, W, self.groups, O, self.targets, self.prime_offset, cfg.score_threshold,
-            self.e_aug, self.e_cen, self.e_mean, self.sse, self.prev_cor, cfg.score,
-            {k: buf[:self.B] for k, buf in self.work.items()})
+        slopes = self.slopes[:B, :, :F]
+        win = np.zeros(B, bool)
+        finite = np.ones(B, bool)
+        value = np.empty(B)
+        if nc:          # the candidate pools
+            cor, scores, sc = candidate_terms(
+                V[:nc], W[:nc, O:], cfg.pool.groups, self.e_aug[:nc], self.e_cen[:nc],
+                self.e_mean[:nc], self.sse[:nc], self.prev_cor[:nc], cfg.score, self.work)
+            slopes[:nc, :O] = 0.0
+            slopes[:nc, O:] = sc
+            self.prev_cor[:nc] = cor
+            sel = scores * cfg.pool.penalty
+            sel[~np.isfinite(sel)] = -np.inf
+            best = sel.argmax(axis=1)
+            self.best[:nc] = best
+            value[:nc] = self.best_score[:nc] = sel[np.arange(nc), best]
+        if nc < B:      # the output units
+            E, true_err, bits, so = output_terms(
+                V[nc:], W[nc:, :O], self.out_act, self.targets, self.prime_offset,
+                cfg.score_threshold, self.work)
+            slopes[nc:, :O] = so
+            slopes[nc:, O:] = 0.0
+            if cfg.error_measure == "bits":
+                win[nc:] = bits == 0
+            else:
+                win[nc:] = self._error_index(true_err) <= cfg.error_index_threshold
+            finite[nc:] = np.isfinite(true_err)
+            value[nc:] = true_err
+            self.last_true_error[nc:] = true_err
+            self.last_bits[nc:] = bits
         slopes *= self.smask[:, :, :F]
         if self.decay is not None:
             slopes += self.decay * W
         d, p = self.d[:, :, :F], self.p[:, :, :F]
         step, s = quickprop_step(W, slopes, d, p, self.eps, self.mu)
-
+        # keep the updates of each trial's phase; none on a winning epoch (the
+        # code stops before updating), a non-finite one, or the first candidate
+        # epoch (it only measures correlations)
         out_m = self.out_phase
-        cand_m = ~out_m
-        if cfg.error_measure == "bits":
-            win = bits == 0
-        else:
-            win = self._error_index(true_err) <= cfg.error_index_threshold
-        finite = np.isfinite(true_err)
-        out_commit = out_m & ~win & finite
-        cand_commit = cand_m & ~self.corr_only
-        updated = out_commit | cand_commit
+        updated = np.where(out_m, ~win & finite, ~self.corr_only)
         commit = self.rows & updated[:, None, None]
         step *= commit
         W += step
         np.copyto(d, step, where=commit)
         np.copyto(p, s, where=commit)
 
-        # the candidates' bookkeeping (meaningless, and unused, in the output phase)
-        self.prev_cor = cor
-        sel = scores * self.cfg.pool.penalty
-        sel[~np.isfinite(sel)] = -np.inf
-        best = sel.argmax(axis=1)
-        self.best = best
-        self.best_score = sel[np.arange(self.B), best]
-
         # counters: the code counts output epochs with an update and every candidate epoch
         fwd = np.where(out_m, (P * O) * self.fan, P * self.n_conn)
         self.cross_fwd += fwd
         self.cross_bwd += fwd * updated
-        self.epochs += out_commit | cand_m
+        self.epochs += updated | ~out_m
 
         # stagnation tests of both phases, skipping the correlation-only epoch
-        value = np.where(out_m, true_err, self.best_score)
         last, quit_at, stagnant, timeout = patience_step(
             self.phase_i, value, self.last, self.quit_at, self.patience, self.threshold,
             self.max_epochs)
-        counted = out_m | cand_commit
+        counted = out_m | updated
         self.last = np.where(counted, last, self.last)
         self.quit_at = np.where(counted, quit_at, self.quit_at)
         self.phase_i += counted
-        self.corr_only[:] = False
+        self.corr_only[:nc] = False
 
-        if cfg.history == "epoch" or out_m.any():
-            self.last_true_error[out_m] = true_err[out_m]
-            self.last_bits[out_m] = bits[out_m]
         if cfg.history == "epoch":
-            for j in range(self.B):
+            for j in range(B):
                 if out_m[j]:
                     self._log(j, "output")
                 else:
                     self._log_candidate(j)
-        ended = (out_m & (win | stagnant | timeout | ~finite)) | \
-            (cand_commit & (stagnant | timeout))
+        ended = np.where(out_m, win | stagnant | timeout | ~finite, updated & (stagnant | timeout))
+        changed = False
         for j in np.flatnonzero(ended):
+            j = int(j)
             if out_m[j]:
-                self._end_output_phase(int(j), E[j], bool(win[j]), bool(finite[j]))
+                self._end_output_phase(j, E[j - nc], bool(win[j]), bool(finite[j]))
             else:
-                self._install(int(j))
+                self._install(j)
+            changed = True
+        if changed:
+            self._repartition()
         if self.done.any():
             self._compact()
         return True
 
+    def _swap(self, a, b):
+        """Exchange the trials in slots a and b."""
+        if a == b:
+            return
+        for name in _SLOT_ARRAYS:
+            arr = getattr(self, name)
+            if arr is None:
+                continue
+            if arr.ndim == 1:
+                arr[a], arr[b] = arr[b], arr[a]     # numpy scalars: copies
+            else:
+                row = arr[a].copy()
+                arr[a] = arr[b]
+                arr[b] = row
+
+    def _repartition(self):
+        """Restore the slot order after phase changes: candidate phases first."""
+        nc, live = self.nc, ~self.done
+        to_out = list(np.flatnonzero(self.out_phase[:nc] & live[:nc]))
+        to_cand = list(nc + np.flatnonzero(~self.out_phase[nc:] & live[nc:]))
+        while to_out and to_cand:           # one swap fixes two trials
+            self._swap(int(to_out.pop()), int(to_cand.pop()))
+        for i in sorted(to_out, reverse=True):
+            self._swap(int(i), nc - 1)
+            nc -= 1
+        for k in sorted(to_cand):
+            self._swap(int(k), nc)
+            nc += 1
+        self.nc = nc
+
     def _compact(self):
-        """Drop finished trials from every per-trial array."""
+        """Drop finished trials from every per-trial array (the slot order is kept)."""
         keep = ~self.done
         for name in _SLOT_ARRAYS:
             arr = getattr(self, name)
             if arr is not None:
                 setattr(self, name, arr[keep])
         self.B = int(keep.sum())
+        self.nc = int((~self.out_phase).sum())
 
     def _error_index(self, true_err):
         """Lapedes & Faber's error index: RMS error over the targets' standard deviation."""

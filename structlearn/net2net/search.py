@@ -13,7 +13,11 @@ and, in the same run, the baselines needed to judge it:
 * ``"random_padding"``: the teacher's weights kept, the new units (and new
   layers) randomly initialised, so the function changes (the paper's
   "random pad" baseline, section 3.2);
-* ``"teacher"``: the teacher simply training on for the students' budget.
+* ``"teacher"``: the teacher simply training on for the students' budget
+  (its own optimizer, its own learning rate);
+* ``"teacher_student_lr"``: the teacher training on exactly as a student
+  would (fresh optimizer at the students' learning rate) but not grown: it
+  separates the gain of growing from the gain of the smaller learning rate.
 
 Cost is measured the way the project's reference defines it
 (``shared/reference/anchors.md``): an epoch of candidate k costs
@@ -43,7 +47,7 @@ from .ops import deeper, wider
 
 __all__ = ["Net2NetSearch", "grow", "arch_name", "summarise"]
 
-METHODS = ("net2net", "scratch", "random_padding", "teacher")
+METHODS = ("net2net", "scratch", "random_padding", "teacher", "teacher_student_lr")
 
 
 def arch_name(sizes):
@@ -183,7 +187,9 @@ class Net2NetSearch:
         Replication mapping of :func:`wider`.
     deeper_method : {"identity", "linear", "shortcut"}, default "identity"
         How :func:`deeper` adds layers ("identity" needs ReLU or linear).
-    baselines : sequence of str, default ("scratch", "random_padding", "teacher")
+    baselines : sequence of str, default all four
+        ``"scratch"``, ``"random_padding"``, ``"teacher"``, ``"teacher_student_lr"``
+        (see the module docstring).
     targets : sequence of float, default ()
         Extra validation accuracies for which to report epochs and cost to reach.
     tolerance : float, default 0.001
@@ -221,7 +227,8 @@ class Net2NetSearch:
                  output="softmax", loss=None, lr=1e-3, student_lr_factor=0.1,
                  teacher_epochs=15, epochs=15, scratch_epochs=None, batch_size=128,
                  noise=0.01, mode="random", deeper_method="identity",
-                 baselines=("scratch", "random_padding", "teacher"), targets=(),
+                 baselines=("scratch", "random_padding", "teacher", "teacher_student_lr"),
+                 targets=(),
                  tolerance=0.001, final_window=1, validation_fraction=0.1, dtype=np.float32,
                  rng=None,
                  verbose=False):
@@ -350,6 +357,12 @@ class Net2NetSearch:
                               self.teacher_epochs, int(seeds[2]))
             rows.append(self._row("teacher", teacher_sizes, cont, curve))
         student_lr = float(self.lr) * float(self.student_lr_factor)
+        if "teacher_student_lr" in self.baselines:
+            cont = teacher.copy()
+            curve = self._run(cont, get_optimizer("adam", lr=student_lr), self.epochs,
+                              f"teacher_student_lr {arch_name(teacher_sizes)}",
+                              self.teacher_epochs, int(seeds[3]))
+            rows.append(self._row("teacher_student_lr", teacher_sizes, cont, curve))
         for i, sizes in enumerate(cands):
             name = arch_name(sizes)
             s = seeds[4 + 4 * i:8 + 4 * i]

@@ -1,0 +1,306 @@
+"""Dynamic Node Creation (Ash 1989): the trigger, growth, criterion, where to grow, split growth."""
+import numpy as np
+import pytest
+
+from structlearn import Network, train
+from structlearn.datasets import parity, xor
+from structlearn.dnc import (DynamicNodeCreation, growth_scores, should_add_unit,
+                             squared_error_stats, train_to_criterion, trigger_epochs)
+from structlearn.net2net import wider
+from structlearn.optim import SGD, Adam
+from structlearn.train import encode_targets
+
+
+# ------------------------------------------------------------------ trigger
+def _plateau_curve():
+    # falls by 0.001 per epoch for 400 epochs, then stays at 0.6
+    t = np.arange(1200)
+    return np.where(t <= 400, 1.0 - 0.001 * t, 0.6)
+
+
+def test_trigger_fires_exactly_where_the_rule_says():
+    errors = _plateau_curve()
+    # w = 100, Delta_T = 0.0455: the drop over the window is 0.1 on the slope;
+    # after the bend at 400 it is 0.001 (500 - t), relative to a_0 = 1 below
+    # 0.0455 from t = 455 on.  Then t0 = 455 and the flat curve fires every w.
+    assert trigger_epochs(errors, window=100, trigger=0.0455) == [455, 555, 655, 755, 855, 955,
+                                                                  1055, 1155]
+
+
+def test_trigger_never_fires_inside_the_window():
+    rng = np.random.default_rng(0)
+    errors = np.abs(rng.normal(size=3000)) + 0.01  # noisy, often rising: fires whenever allowed
+    for w in (1, 7, 100):
+        fired = trigger_epochs(errors, window=w, trigger=0.05)
+        assert fired and fired[0] >= w
+        assert np.all(np.diff(fired) >= w)
+    # inside the window the answer is False whatever the errors do
+    assert not should_add_unit([1.0, 5.0, 9.0], t=2, t0=0, window=3, trigger=0.05)
+    assert should_add_unit([1.0, 5.0, 9.0, 9.0], t=3, t0=0, window=3, trigger=0.05)
+
+
+def test_trigger_is_relative_to_the_error_at_the_last_addition():
+    errors = [1.0] + [0.1] * 10
+    # drop over the window 0 -> 0 < 0.05 * anything: fires
+    assert should_add_unit(errors, t=5, t0=2, window=3, trigger=0.05)
+    errors = [10.0, 9.0, 8.0, 7.6]
+    # drop 1.4 over 2 epochs: relative to a_0 = 10 it is 0.14 (no), with trigger 0.2 (yes)
+    assert not should_add_unit(errors, t=3, t0=0, window=3, trigger=0.05)
+    assert not should_add_unit(errors, t=3, t0=1, window=2, trigger=0.15)
+    assert should_add_unit(errors, t=3, t0=1, window=2, trigger=0.2)
+    assert not should_add_unit([0.0, 0.0, 0.0], t=2, t0=0, window=1, trigger=0.5)
+
+
+# ---------------------------------------------------------------- the loop
+@pytest.fixture(scope="module")
+def xor_run():
+    X, y = xor()
+    return DynamicNodeCreation(rng=0).fit(X, y), X, y
+
+
+def test_xor_reaches_ash_criterion_with_defaults(xor_run):
+    dnc, X, y = xor_run
+    assert dnc.stop_reason_ == "criterion"
+    a, m = squared_error_stats(dnc.network_.forward(X), y.reshape(-1, 1).astype(float))
+    assert a <= 0.001 and m <= 0.01
+    assert 2 <= dnc.network_.n_hidden_units <= 5  # the minimum is 2 (Ash: within 3)
+
+
+def test_additions_follow_the_trigger_in_a_real_run(xor_run):
+    dnc, _, _ = xor_run
+    errors = dnc.errors_
+    assert len(errors) == dnc.n_epochs_ + 1
+    np.testing.assert_allclose(errors[1:], dnc.history_.column("loss"))
+    t0 = 0
+    for ev in dnc.history_.events_of("unit_added"):
+        t = ev["epoch"]
+        assert should_add_unit(errors, t, t0, dnc.window, dnc.trigger)
+        assert not any(should_add_unit(errors, s, t0, dnc.window, dnc.trigger)
+                       for s in range(t0 + 1, t))
+        t0 = t
+    assert dnc.history_.events_of("unit_added"), "XOR needs a second unit"
+
+
+def test_additions_are_history_events(xor_run):
+    dnc, _, _ = xor_run
+    h = dnc.history_
+    added = h.events_of("unit_added")
+    assert len(added) == dnc.network_.n_hidden_units - 1
+    units = h.column("units")
+    epochs = h.column("epoch")
+    for k, ev in enumerate(added):
+        assert ev["units"] == k + 2 and ev["block"] == 0 and ev["init"] == "random"
+        # the row after the addition has one more unit
+        i = int(np.searchsorted(epochs, ev["epoch"]))
+        assert units[i] == k + 1 and units[i + 1] == k + 2
+    stops = h.events_of("stop")
+    assert len(stops) == 1 and stops[0]["reason"] == "criterion"
+    assert dnc.cost_ == int(h.column("weights").sum())
+
+
+def test_parity3_reaches_the_criterion():
+    X, y = parity(3)
+    dnc = DynamicNodeCreation(rng=1).fit(X, y)
+    assert dnc.stop_reason_ == "criterion"
+    assert dnc.network_.n_hidden_units <= 3 + 3
+    assert np.all(dnc.network_.predict_classes(X) == y)
+
+
+def test_same_seed_same_run_and_the_input_network_is_untouched():
+    X, y = xor()
+    start = Network.mlp([2, 1, 1], hidden="sigmoid", output="sigmoid", rng=3)
+    before = start.params.copy()
+    kw = dict(network=start, window=60, trigger=0.05, max_epochs=400, rng=5)
+    a = DynamicNodeCreation(**kw).fit(X, y)
+    b = DynamicNodeCreation(**kw).fit(X, y)
+    assert np.array_equal(a.network_.params, b.network_.params)
+    assert a.history_.column("loss").tolist() == b.history_.column("loss").tolist()
+    assert a.history_.events == b.history_.events
+    c = DynamicNodeCreation(**dict(kw, rng=6)).fit(X, y)
+    assert not np.array_equal(a.history_.column("loss"), c.history_.column("loss"))
+    assert np.array_equal(start.params, before) and start.n_hidden_units == 1
+
+
+def test_max_units_stops_growth():
+    X, y = xor()
+    dnc = DynamicNodeCreation(window=50, max_units=1, rng=0).fit(X, y)
+    assert dnc.stop_reason_ == "max_units"
+    assert dnc.network_.n_hidden_units == 1 and dnc.n_epochs_ >= 50
+
+
+def test_validation_patience_stops_and_returns_the_best_network():
+    rng = np.random.default_rng(0)
+    X, Xv = rng.normal(size=(40, 3)), rng.normal(size=(40, 3))
+    y, yv = rng.integers(0, 2, 40), rng.integers(0, 2, 40)  # nothing to learn
+    dnc = DynamicNodeCreation(window=15, c_a=None, patience=2, optimizer=Adam(lr=0.05),
+                              batch_size=None, max_epochs=5000, rng=0)
+    dnc.fit(X, y, validation=(Xv, yv))
+    assert dnc.stop_reason_ == "validation"
+    val = dnc.history_.column("val_loss")
+    best_epoch = dnc.history_.events_of("stop")[0]["best_val_epoch"]
+    assert val[best_epoch - 1] == val.min()
+    best_units = dnc.history_.column("units")[best_epoch - 1]
+    assert dnc.network_.n_hidden_units == best_units
+    # the returned network is the snapshot taken after that epoch's update
+    assert dnc.n_epochs_ > best_epoch
+
+
+# ------------------------------------------------------- optimizer state
+@pytest.mark.parametrize("split", [False, True])
+def test_optimizer_state_survives_a_unit_addition(split):
+    X, y = parity(3)
+    net = Network.mlp([3, 2, 1], hidden="sigmoid", output="sigmoid", rng=0)
+    opt = SGD(lr=0.5, momentum=0.9)
+    train(net, X, y, loss="mse", optimizer=opt, epochs=5, rng=0)
+    old_keys, old_vel = net.param_keys().copy(), opt.state["velocity"].copy()
+    assert np.any(old_vel != 0)
+    if split:
+        new = wider(net, 0, 3, noise=0.01, rng=1)  # a new object, unit ids kept by copy()
+        assert new is not net
+    else:
+        new = net
+        net.add_units(0, 1, init_range=0.1666, rng=1)
+    T = encode_targets(y, new, "mse")
+    new.loss_and_grad(X, T, "mse")
+    new.grads[:] = 0.0  # so the step only decays the carried velocity
+    opt.step(new)
+    keys = new.param_keys()
+    pos = {k: i for i, k in enumerate(keys)}
+    vel = opt.state["velocity"]
+    for k, v in zip(old_keys, old_vel):
+        assert vel[pos[k]] == pytest.approx(0.9 * v, abs=1e-15)
+    fresh = np.setdiff1d(keys, old_keys)
+    assert fresh.size == 3 + 1 + 1  # incoming, bias, outgoing of the new unit
+    assert np.all(vel[[pos[k] for k in fresh]] == 0.0)
+
+
+# ------------------------------------------------------------ split growth
+def test_split_growth_keeps_the_function_and_runs():
+    X, y = xor()
+    dnc = DynamicNodeCreation(init="split", split_noise=0.0, rng=0)
+    dnc._check_params()
+    net = Network.mlp([2, 3, 1], hidden="sigmoid", output="sigmoid", rng=2)
+    grown = dnc._add_unit(net, 0, np.random.default_rng(0))
+    assert grown.n_hidden_units == 4 and net.n_hidden_units == 3
+    np.testing.assert_allclose(grown.forward(X), net.forward(X), rtol=0, atol=1e-14)
+    run = DynamicNodeCreation(init="split", split_noise=0.1, window=200, max_epochs=3000,
+                              rng=0).fit(X, y)
+    assert run.network_.n_hidden_units >= 2
+    assert all(e["init"] == "split" for e in run.history_.events_of("unit_added"))
+
+
+# ----------------------------------------------------------- where to grow
+def test_growth_scores_match_the_mixed_second_derivative():
+    rng = np.random.default_rng(0)
+    n = 12
+    X = rng.normal(size=(n, 3))
+    net = Network.mlp([3, 3, 2, 2], hidden="tanh", output="sigmoid", rng=1)
+    T = rng.uniform(size=(n, 2))
+    scores = growth_scores(net, X, T, "mse")
+    assert scores.shape == (2,)
+    for k in range(2):
+        grown = net.copy()
+        grown.add_units(k, 1, incoming=np.zeros((grown.blocks[k].fan_in, 1)), bias=np.zeros(1),
+                        outgoing=0.0)
+        blk = grown.blocks[k]
+        consumer = k + 1
+        out_row = dict(grown.source_rows(consumer))[k + 1].stop - 1
+        n_in = blk.fan_in + 1
+        B = np.zeros((grown.blocks[consumer].width, n_in))
+        eps = 1e-5
+        for i in range(n_in):
+            view = blk.W[:, -1] if i < blk.fan_in else blk.b[-1:]
+            idx = i if i < blk.fan_in else 0
+            g = []
+            for sgn in (1, -1):
+                view[idx] += sgn * eps
+                grown.loss_and_grad(X, T, "mse")
+                g.append(grown.blocks[consumer].dW[out_row].copy())
+                view[idx] -= sgn * eps
+            B[:, i] = (g[0] - g[1]) / (2 * eps)
+        A = np.concatenate([X if k == 0 else net.forward(X, return_nodes=True)[1],
+                            np.ones((n, 1))], axis=1)
+        _, R = np.linalg.qr(A)
+        expected = np.sqrt(n) * np.linalg.norm(B @ np.linalg.inv(R), 2)
+        assert scores[k] == pytest.approx(expected, rel=1e-6)
+
+
+def test_scores_do_not_depend_on_the_input_scale():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 4))
+    net = Network.mlp([4, 3, 1], hidden="sigmoid", output="sigmoid", rng=0)
+    T = rng.uniform(size=(30, 1))
+    s1 = growth_scores(net, X, T, "mse")
+    scaled = net.copy()
+    scaled.blocks[0].W[:] /= 10.0  # same function on 10x inputs
+    s2 = growth_scores(scaled, 10.0 * X, T, "mse")
+    assert s2[0] == pytest.approx(s1[0], rel=1e-8)
+
+
+@pytest.mark.parametrize("where", ["round_robin", 1, "loss_estimate"])
+def test_grow_where_in_two_hidden_layers(where):
+    X, y = parity(3)
+    dnc = DynamicNodeCreation(hidden_layers=2, grow_where=where, window=40, max_units=6,
+                              c_a=None, max_epochs=2000, rng=0).fit(X, y)
+    added = dnc.history_.events_of("unit_added")
+    assert len(added) == 4 and dnc.stop_reason_ == "max_units"
+    blocks = [e["block"] for e in added]
+    if where == "round_robin":
+        assert blocks == [0, 1, 0, 1]
+    elif where == 1:
+        assert blocks == [1, 1, 1, 1]
+    else:
+        for e in added:
+            assert len(e["scores"]) == 2 and e["block"] == int(np.argmax(e["scores"]))
+    widths = [b.width for b in dnc.network_.blocks[:-1]]
+    assert widths == [1 + blocks.count(0), 1 + blocks.count(1)]
+
+
+def test_train_to_criterion_on_a_fixed_network():
+    X, y = xor()
+    net = Network.mlp([2, 4, 1], hidden="sigmoid", output="sigmoid", rng=0)
+    hist = train_to_criterion(net, X, y, max_epochs=20_000, rng=0)
+    assert hist.stop_reason == "criterion" and net.n_hidden_units == 4
+    assert not hist.events_of("unit_added")
+
+
+# ------------------------------------------------------------- bad input
+@pytest.mark.parametrize("params, err, match", [
+    (dict(trigger=0.0), ValueError, "trigger"),
+    (dict(trigger=-0.1), ValueError, "trigger"),
+    (dict(trigger="x"), TypeError, "trigger"),
+    (dict(window=0), ValueError, "window"),
+    (dict(window=2.5), TypeError, "window"),
+    (dict(c_a=-1.0), ValueError, "c_a"),
+    (dict(c_m=float("nan")), ValueError, "c_m"),
+    (dict(max_units=0), ValueError, "max_units"),
+    (dict(grow_where="middle"), ValueError, "grow_where"),
+    (dict(grow_where=1.5), TypeError, "grow_where"),
+    (dict(grow_where=3), ValueError, "grow_where"),
+    (dict(init="copy"), ValueError, "init"),
+    (dict(init_range=0.0), ValueError, "init_range"),
+    (dict(batch_size="big"), TypeError, "batch_size"),
+    (dict(learning_rate=-1.0), ValueError, "learning_rate"),
+    (dict(optimizer="rmsprop"), ValueError, "optimizer"),
+    (dict(network="net"), TypeError, "network"),
+    (dict(patience=2), ValueError, "validation"),
+    (dict(hidden="softmax"), ValueError, "hidden"),
+    (dict(network=Network.mlp([2, 3, 1], hidden="sigmoid", output="sigmoid", rng=0),
+          max_units=2), ValueError, "max_units"),
+])
+def test_bad_parameters_give_clear_errors(params, err, match):
+    X, y = xor()
+    with pytest.raises(err, match=match):
+        DynamicNodeCreation(**params).fit(X, y)
+
+
+def test_bad_data_give_clear_errors():
+    X, y = xor()
+    with pytest.raises(ValueError, match="X"):
+        DynamicNodeCreation().fit(X[:, :1].ravel(), y)
+    with pytest.raises(ValueError, match="rows"):
+        DynamicNodeCreation().fit(X, y[:3])
+    with pytest.raises(ValueError, match="finite"):
+        DynamicNodeCreation().fit(np.where(X == 1, np.nan, X), y)
+    with pytest.raises(ValueError, match="validation"):
+        DynamicNodeCreation().fit(X, y, validation=X)
