@@ -371,11 +371,13 @@ class DynamicNodeCreation:
         The hidden block that receives each new unit: cycle over the hidden
         blocks, the block with the best :func:`growth_scores`, or a fixed
         block index.  Irrelevant with one hidden block.
-    init : {'random', 'split'}, default 'random'
+    init : {'random', 'split', 'zero_out'}, default 'random'
         ``'random'``: the new unit's incoming, bias and outgoing weights are
         uniform in ``[-init_range, init_range]`` (Ash).  ``'split'``: a Net2Net
         split of a random unit of the block (function-preserving up to
-        ``split_noise``).
+        ``split_noise``).  ``'zero_out'``: Ash's random incoming weights and
+        bias, outgoing weights exactly 0 (function-preserving, and the new
+        unit starts as a fresh feature, not a copy).
     init_range : float, default 0.1666
         Half-width of the uniform weights of new units and of a new network
         (Ash's value).
@@ -487,8 +489,8 @@ class DynamicNodeCreation:
         elif not isinstance(self.grow_where, (numbers.Integral,)) or isinstance(self.grow_where, bool):
             raise TypeError("grow_where must be 'round_robin', 'loss_estimate' or an int block "
                             f"index, got {type(self.grow_where).__name__} {self.grow_where!r}")
-        if self.init not in ("random", "split"):
-            raise ValueError(f"init must be 'random' or 'split', got {self.init!r}")
+        if self.init not in ("random", "split", "zero_out"):
+            raise ValueError(f"init must be 'random', 'split' or 'zero_out', got {self.init!r}")
         self.init_range = _check_float(self.init_range, "init_range", 0.0, low_open=True)
         self.split_noise = _check_float(self.split_noise, "split_noise", 0.0)
         check_positive_int(self.estimate_samples, "estimate_samples")
@@ -626,8 +628,9 @@ class DynamicNodeCreation:
         return int(np.argmax(scores)), scores.tolist()
 
     def _add_unit(self, net, block, rng):
-        if self.init == "random":
-            net.add_units(block, 1, init_range=self.init_range, rng=rng)
+        if self.init in ("random", "zero_out"):
+            net.add_units(block, 1, init_range=self.init_range, rng=rng,
+                          outgoing=0.0 if self.init == "zero_out" else None)
             return net
         from .net2net import wider  # the shared Net2WiderNet split
         return wider(net, block, net.blocks[block].width + 1, noise=self.split_noise, rng=rng)

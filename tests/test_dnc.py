@@ -183,6 +183,11 @@ def test_split_growth_keeps_the_function_and_runs():
     grown = dnc._add_unit(net, 0, np.random.default_rng(0))
     assert grown.n_hidden_units == 4 and net.n_hidden_units == 3
     np.testing.assert_allclose(grown.forward(X), net.forward(X), rtol=0, atol=1e-14)
+    zero = DynamicNodeCreation(init="zero_out", rng=0)
+    zero._check_params()
+    grown = zero._add_unit(net.copy(), 0, np.random.default_rng(0))
+    assert grown.n_hidden_units == 4 and np.all(grown.blocks[0].W[:, -1] != 0)
+    np.testing.assert_array_equal(grown.forward(X), net.forward(X))
     run = DynamicNodeCreation(init="split", split_noise=0.1, window=200, max_epochs=3000,
                               rng=0).fit(X, y)
     assert run.network_.n_hidden_units >= 2
@@ -278,6 +283,7 @@ def test_train_to_criterion_on_a_fixed_network():
     (dict(grow_where=1.5), TypeError, "grow_where"),
     (dict(grow_where=3), ValueError, "grow_where"),
     (dict(init="copy"), ValueError, "init"),
+    (dict(monitor="val_acc"), ValueError, "monitor"),
     (dict(init_range=0.0), ValueError, "init_range"),
     (dict(batch_size="big"), TypeError, "batch_size"),
     (dict(learning_rate=-1.0), ValueError, "learning_rate"),

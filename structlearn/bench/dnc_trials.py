@@ -15,8 +15,8 @@ Presets per data set (override any of them through the trial's params):
   target (C_a = C_m = 0.16), at most 60 units.
 * digits (``mnist``, ``fashion_mnist`` and their ``_small`` forms): logistic
   hidden units, softmax output, cross-entropy, Adam (lr 1e-3), minibatches of
-  64, float32, w 3 epochs, validation patience 3 sizes on 10% of the training
-  subsample, at most 128 units.  ``fixed_width=K`` trains a fixed K-unit
+  64, float32, w 1 epoch, validation patience 20 sizes (on validation
+  accuracy, 10% of the training subsample), at most 256 units.  ``fixed_width=K`` trains a fixed K-unit
   network instead (the members of the width sweep), with early stopping on
   the same validation split.  ``n_train`` subsamples the training set (the
   test set stays whole).
@@ -55,8 +55,8 @@ PRESETS = {
                         c_a=0.16, c_m=0.16, optimizer="adam", lr=0.01, batch_size=None,
                         hidden_layers=2, max_units=60, max_epochs=20_000),
     "digits": dict(hidden="sigmoid", output="softmax", loss="softmax_cross_entropy",
-                   trigger=0.05, window=3, c_a=None, optimizer="adam", lr=1e-3, batch_size=64,
-                   patience=4, monitor="val_accuracy", max_units=128, max_epochs=400,
+                   trigger=0.05, window=1, c_a=None, optimizer="adam", lr=1e-3, batch_size=64,
+                   patience=20, monitor="val_accuracy", max_units=256, max_epochs=400,
                    dtype="float32",
                    validation_fraction=0.1, n_train=None),
 }
@@ -124,6 +124,43 @@ def _mean_jump(history):
     return float(np.mean(jumps)) if jumps else None
 
 
+_BOOLEAN_TASKS = ("xor", "parity3", "parity4", "parity5", "parity6", "encoder8", "symmetry4",
+                  "symmetry6", "addition2")
+_WIDTHS = (16, 32, 64, 128, 256)
+
+QUICK = [({}, "xor", 3), ({"max_epochs": 10_000}, "two_spirals", 2)]
+
+#: Ash's settings on every Boolean task, against the final size from scratch;
+#: function-preserving units (Net2Net split; zero outgoing weights) instead of
+#: Ash's random one; shorter windows.
+FULL_BOOLEAN = (
+    [({"compare_scratch": True}, name, 8) for name in _BOOLEAN_TASKS]
+    + [({"label": init, "init": init}, name, 8) for init in ("split", "zero_out")
+       for name in ("xor", "parity4", "parity5", "encoder8", "symmetry6", "addition2")]
+    + [({"label": f"w{w}", "window": w, "compare_scratch": True}, name, 8)
+       for w in (300, 100) for name in ("parity4", "parity5", "encoder8", "symmetry6",
+                                        "addition2")])
+
+#: where to grow in two hidden layers, and one layer against two on two-spirals
+FULL_GROWTH = (
+    [({"label": where, "grow_where": where, "hidden_layers": 2}, "parity4", 8)
+     for where in ("round_robin", "loss_estimate")]
+    + [({"label": where, "grow_where": where}, "two_spirals", 8)
+       for where in ("round_robin", "loss_estimate")]
+    + [({"label": "split", "init": "split"}, "two_spirals", 8),
+       ({"label": "one_layer", "hidden_layers": 1, "max_epochs": 40_000}, "two_spirals", 8)])
+
+#: Fashion-MNIST (MNIST is not downloadable here), 10,000 training images:
+#: DNC for several windows, split growth, two layers, and the width sweep.
+FULL_DIGITS = (
+    [({"label": f"w{w}", "window": w, "n_train": 10_000}, "fashion_mnist", 3) for w in (1, 2)]
+    + [({"label": f"w1_{init}", "init": init, "n_train": 10_000}, "fashion_mnist", 3)
+       for init in ("split", "zero_out")]
+    + [({"label": f"2layers_{where}", "hidden_layers": 2, "grow_where": where,
+         "n_train": 10_000}, "fashion_mnist", 3) for where in ("round_robin", "loss_estimate")]
+    + [({"label": f"width{k}", "fixed_width": k, "n_train": 10_000}, "fashion_mnist", 3)
+       for k in _WIDTHS])
+
 _DNC_KEYS = ("hidden", "output", "loss", "trigger", "window", "c_a", "c_m", "learning_rate",
              "momentum", "batch_size", "max_units", "max_epochs", "init_range", "hidden_layers",
              "initial_units", "grow_where", "init", "split_noise", "patience", "monitor",
@@ -134,24 +171,7 @@ _DNC_KEYS = ("hidden", "output", "loss", "trigger", "window", "c_a", "c_m", "lea
     "dnc",
     datasets=["xor", "parityN", "encoderN", "symmetryN", "additionN", "two_spirals", *_DIGITS],
     description="Dynamic Node Creation (Ash 1989): grow the hidden layer until the net fits",
-    suites={
-        "quick": [({}, "xor", 3),
-                  ({"max_epochs": 10_000}, "two_spirals", 2)],
-        "full": [({"compare_scratch": True}, name, 8)
-                 for name in ("xor", "parity3", "parity4", "parity5", "parity6", "encoder8",
-                              "symmetry4", "symmetry6", "addition2")]
-                + [({"label": "split", "init": "split", "compare_scratch": True}, name, 8)
-                   for name in ("xor", "parity4", "parity5", "encoder8", "symmetry6")]
-                + [({"label": lab, "grow_where": lab, "hidden_layers": 2}, "parity4", 8)
-                   for lab in ("round_robin", "loss_estimate")]
-                + [({"label": lab, "grow_where": lab}, "two_spirals", 8)
-                   for lab in ("round_robin", "loss_estimate")]
-                + [({"label": "one_layer", "hidden_layers": 1, "max_epochs": 40_000},
-                    "two_spirals", 8)]
-                + [({"n_train": 10_000}, "fashion_mnist", 3)]
-                + [({"label": f"width{k}", "fixed_width": k, "n_train": 10_000}, "fashion_mnist",
-                    3) for k in (16, 32, 64, 128)],
-    },
+    suites={"quick": QUICK, "full": FULL_BOOLEAN + FULL_GROWTH + FULL_DIGITS},
 )
 def dnc_trial(dataset, seed, *, compare_scratch=False, scratch_budget=5.0, fixed_width=None,
               **params):

@@ -65,7 +65,8 @@ def net2net_trial(dataset, seed, **params):
     s = search.summary_
     extra = dict(S=s.get("S"), S_is_upper_bound=s.get("S_is_upper_bound"),
                  pick_net2net=s.get("pick_net2net"), pick_scratch=s.get("pick_scratch"),
-                 same_pick=s.get("same_pick"), teacher_val_accuracy=s["teacher_final_val_accuracy"],
+                 same_pick=s.get("same_pick"),
+                 teacher_at_growth_val_accuracy=s["teacher_final_val_accuracy"],
                  dataset_source=data.info.get("dataset_source", dataset))
     for r in search.results_:
         key = f"{r['method']}_{r['arch']}"

@@ -121,7 +121,11 @@ class CascadeCorrelation:
         Regression victory: RMS error / target standard deviation (Lapedes &
         Faber's error index) at or below this (code: 0.2).
     pool_type : {"cascade", "sibling_descendant"}, default "cascade"
-        ``"sibling_descendant"``: Baluja & Fahlman's split pool.
+        ``"sibling_descendant"``: Baluja & Fahlman's split pool.  Siblings do not
+        see the deepest layer and join it (``Network.add_units``); descendants see
+        everything and start a new layer (``Network.add_block``).  With a mixed
+        pool, a sibling whose activation differs from the deepest block's starts
+        a parallel block at the same depth (a block has one activation).
     descendant_penalty : float, default 0.8
         Descendants' scores are multiplied by this when the winner is picked
         (Baluja & Fahlman; 0.8 in common use).
@@ -403,9 +407,11 @@ class CascadeCorrelation:
     def fit_trials(self, X, y, seeds, *, validation=None, n_jobs=1):
         """Run independent trials (one per seed) together, as one batched computation.
 
-        Each trial uses only its own seed, so its result does not depend on the
-        other trials in the batch (up to floating-point summation order).  The
-        estimator's ``rng`` is ignored; its other parameters apply to every trial.
+        Each trial draws only from its own seed, and its result does not depend
+        on the other trials of the batch: it is the result of ``fit`` with that
+        seed, bit for bit (float64 and float32; see ``BatchRunner.F_ALIGN``).
+        The estimator's ``rng`` is ignored; its other parameters apply to every
+        trial.
 
         Parameters
         ----------

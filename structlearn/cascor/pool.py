@@ -1,16 +1,16 @@
 """The candidate pool: which activation and which kind each candidate has.
 
 A pool of ``K`` candidates is trained as one computation: the candidates'
-incoming weights are the columns of one matrix (fan-in x K), so the values of
+incoming weights are the rows of one matrix (K x fan-in), so the values of
 every candidate on every pattern come from one matrix product.  Candidates of
-the same activation sit in one contiguous block of columns, so a mixed pool
+the same activation sit in one contiguous block of rows, so a mixed pool
 (Fahlman's ``VARIED`` candidate type, which cycles through unit types) costs
 one activation call per type, not one per candidate.
 
 With the sibling/descendant pool of Baluja & Fahlman (1994), the first
 ``n_siblings`` candidates (before the grouping by type) are *siblings*: they
 would join the deepest hidden layer, so they do not see its outputs (those
-rows of their weight columns are held at zero).  The others are
+entries of their weight rows are held at zero).  The others are
 *descendants*: they see every unit and would start a new, deeper layer.  A
 descendant's score is multiplied by ``descendant_penalty`` when the winner is
 picked.
@@ -49,11 +49,11 @@ class CandidatePool:
     Attributes
     ----------
     types : list of str
-        Activation of each column (columns grouped by activation).
+        Activation of each candidate (grouped by activation).
     kinds : list of str
-        ``"cascade"``, ``"sibling"`` or ``"descendant"`` for each column.
+        ``"cascade"``, ``"sibling"`` or ``"descendant"`` for each candidate.
     groups : list of (slice, Activation)
-        Contiguous column ranges sharing one activation.
+        Contiguous ranges of candidates sharing one activation.
     is_sibling : ndarray of bool, shape (K,)
     penalty : ndarray, shape (K,)
         Score multipliers (1 for cascade and sibling candidates).

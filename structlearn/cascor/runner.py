@@ -158,7 +158,7 @@ class BatchRunner:
         K = cfg.pool.size
         C = O + K
         Fmax = -(-(1 + n_in + cfg.max_hidden_units) // self.F_ALIGN) * self.F_ALIGN
-        self.N, self.B, self.P, self.O, self.K, self.C = B, B, P, O, K, C
+        self.B, self.P, self.O, self.K, self.C = B, P, O, K, C
         self.n_in, self.Fmax = n_in, Fmax
         self.X = X
         self.rngs = list(rngs)
@@ -240,9 +240,9 @@ class BatchRunner:
 
         # per-trial Python state, by trial id
         self.depth = [0] * B                # hidden layers on the longest path
-        self.layer_start = [None] * B       # first cache column of the deepest layer
+        self.layer_start = [None] * B       # first cache row of the deepest layer
         self.layer_node = [None] * B        # first node of the deepest layer
-        self.node_bounds = [[] for _ in range(B)]   # cache columns of each hidden node
+        self.node_bounds = [[] for _ in range(B)]   # cache rows of each hidden node
         self.installs = [[] for _ in range(B)]      # (block, unit) of each installed unit
         self.best_val = [None] * B          # (validation error, hidden units, output weights)
         self.snapshots = [[] for _ in range(B)]
