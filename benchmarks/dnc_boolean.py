@@ -22,7 +22,6 @@ and growth curves (hidden units and training loss against epoch) as PNG files.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -75,8 +74,9 @@ def table_ash(groups, datasets, label="ash"):
         within = "yes" if over is not None and solved == len(rs) and over.max() <= 3 else "no"
         cost = np.mean([r["weight_epochs"] for r in rs])
         line = (f"| {ds} | {_fmt(kmin)} | {solved}/{len(rs)} | {units.min()} / "
-                f"{units.mean():.2f} / {units.max()} | {_fmt(None if over is None else int(over.max()))}"
-                f" | {within} | {np.mean([r['epochs'] for r in rs]):.0f} | {cost:.3g} |")
+                f"{units.mean():.2f} / {units.max()} | "
+                f"{_fmt(None if over is None else int(over.max()))} | {within} | "
+                f"{np.mean([r['epochs'] for r in rs]):.0f} | {cost:.3g} |")
         if "scratch_weight_epochs" in rs[0]:
             sc = np.mean([r["scratch_weight_epochs"] for r in rs])
             s_ok = sum(bool(r["scratch_success"]) for r in rs)

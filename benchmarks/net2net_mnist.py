@@ -112,6 +112,8 @@ def analyse(out):
                 s = summarise(rows, run["teacher_weights"], len(run["teacher_val_curve"]),
                               tolerance=0.001, final_window=window, targets=args["targets"],
                               teacher_final=run["teacher_val_curve"][-1])
+                if "S" not in s:  # a run without the scratch baseline: no saving to report
+                    continue
                 # the same saving for random padding (same teacher, same budget)
                 pad_den = s["teacher_weights"] * s["teacher_epochs"]
                 for r in rows:
@@ -204,16 +206,20 @@ def report(out, summaries):
         lines.append(f"| {f} | last {w} | {num / den:.2f} | {ok} of {n} | {num / pad:.2f} |")
     lines += ["", "## Epochs to reach the from-scratch final accuracy (final = last epoch)", "",
               "| seed | factor | hidden | target | scratch epochs | net2net epochs | "
-              "random padding epochs |", "|---|---|---|---|---|---|---|"]
+              "random padding epochs | not grown: teacher at student lr, epochs |",
+              "|---|---|---|---|---|---|---|---|"]
     for s in summaries:
         if s["window"] != 1:
             continue
         for arch, p in s["per_arch"].items():
             pad = [r.get("epochs_to_scratch_final") for r in s["rows"]
                    if r["method"] == "random_padding" and r["arch"] == arch]
+            tsl = [r["val_curve"] for r in s["rows"] if r["method"] == "teacher_student_lr"]
+            hit = [i + 1 for i, v in enumerate(tsl[0]) if v >= p["target"] - 1e-12] if tsl else []
             lines.append(f"| {s['seed']} | {s['factor']} | {arch} | {100 * p['target']:.2f} | "
                          f"{p['epochs_scratch']} | {p['epochs_warm'] or 'never'} | "
-                         f"{(pad[0] or 'never') if pad else '-'} |")
+                         f"{(pad[0] or 'never') if pad else '-'} | "
+                         f"{(hit[0] if hit else 'never') if tsl else '-'} |")
     lines += ["", "## Final validation accuracy at equal budgets (mean over seeds, %)", "",
               "Net2Net students after their student epochs; scratch after as many epochs, and "
               "after as many epochs as teacher + student.", "",

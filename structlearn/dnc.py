@@ -8,16 +8,16 @@ The network starts with one hidden unit (or a network you give it) and the
 cascade-correlation).  With ``a_t`` the average squared error per output at
 epoch ``t`` and ``t0`` the epoch of the last addition, a unit is added when
 
-    (a_{t-w} - a_t) / a_{t0} < Delta_T   and   t - w >= t0,          (Ash, eq. 1)
+    (a_{t-w} - a_t) / a_{t0} < Delta_T   and   t - w >= t0,          (1)
 
 so additions are at least ``w`` epochs apart and happen only when the error
 curve has flattened *relative to the error the current size started from*.
 Growth (and training) stops when
 
-    a_t <= C_a   and   m_t <= C_m,                                   (Ash, eq. 2)
+    a_t <= C_a   and   m_t <= C_m,                                   (2)
 
 ``m_t`` being the largest squared error over every pattern and output.  The
-ratio in eq. 1 does not depend on the error's scale, so the trigger is applied
+ratio in (1) does not depend on the error's scale, so the trigger is applied
 to the training loss, which for ``loss='mse'`` is ``a_t`` times a constant.
 
 What this module adds to the paper (Ash left the last two open):
@@ -59,7 +59,7 @@ STOP_REASONS = ("criterion", "max_epochs", "max_units", "validation")
 
 # ----------------------------------------------------------------- the trigger
 def should_add_unit(errors, t, t0, window, trigger):
-    """Ash's trigger (eq. 1): add a unit at epoch ``t``?
+    """Ash's trigger, rule (1) of the module docstring: add a unit at epoch ``t``?
 
     Parameters
     ----------
@@ -201,12 +201,12 @@ def _check_float(value, name, low=None, high=None, allow_none=False, low_open=Fa
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     value = float(value)
-    if not np.isfinite(value) or (low is not None and (value < low or (low_open and value == low))) \
-            or (high is not None and value > high):
+    too_low = low is not None and (value < low or (low_open and value == low))
+    if not np.isfinite(value) or too_low or (high is not None and value > high):
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
-        raise ValueError(f"{name} must be a finite number in {'(' if low_open else '['}{lo}, {hi}], "
-                         f"got {value}")
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name} must be a finite number in {bracket}{lo}, {hi}], got {value}")
     return value
 
 
@@ -256,10 +256,11 @@ class _EpochWatcher:
         o._errors.append(row["loss"])
         if o.c_a is not None:
             a = m = None
-            if self.full_batch:
+            ws = net._workspaces.get(len(self.X)) if self.full_batch else None
+            if ws is not None:
                 # The outputs of this epoch's forward pass, the same pass whose
                 # loss was recorded (before the weight update), as in Ash's sweep.
-                out = net._workspaces[len(self.X)]["y"][-1]
+                out = ws["y"][-1]
                 a = float(np.mean((out - self.T) ** 2))
                 if a <= o.c_a:
                     a, m = squared_error_stats(out.copy(), self.T)
@@ -287,7 +288,8 @@ class _EpochWatcher:
 def train_to_criterion(network, X, y, *, loss="mse", optimizer=None, learning_rate=0.2,
                        momentum=0.9, batch_size="auto", c_a=0.001, c_m=0.01, max_epochs=100_000,
                        rng=None, history=None):
-    """Train a fixed network **in place** until Ash's criterion (eq. 2) holds.
+    """Train a fixed network **in place** until Ash's criterion, (2) in the
+    module docstring, holds.
 
     The baseline DNC is compared with: the final-size network trained from
     scratch with the same optimizer, to the same criterion.  Parameters are as
@@ -327,12 +329,12 @@ class DynamicNodeCreation:
         Training loss (Ash: squared error).  The trigger is applied to it; the
         stopping criterion always uses squared errors of the outputs.
     trigger : float, default 0.05
-        ``Delta_T`` of eq. 1 (Ash's setting for the Boolean tasks).
+        ``Delta_T`` of the trigger (Ash's setting for the Boolean tasks).
     window : int, default 1000
-        ``w`` of eq. 1, in epochs (Ash's setting for the Boolean tasks).
+        ``w`` of the trigger, in epochs (Ash's setting for the Boolean tasks).
     c_a : float or None, default 0.001
         Stop when the mean squared error per output is at most ``c_a`` and
-        the largest squared error at most ``c_m`` (eq. 2, Ash's settings).
+        the largest squared error at most ``c_m`` (Ash's settings).
         None disables the criterion (data that cannot be fitted exactly).
     c_m : float, default 0.01
     max_units : int, default 50
@@ -486,7 +488,8 @@ class DynamicNodeCreation:
             if self.grow_where not in ("round_robin", "loss_estimate"):
                 raise ValueError("grow_where must be 'round_robin', 'loss_estimate' or a hidden "
                                  f"block index, got {self.grow_where!r}")
-        elif not isinstance(self.grow_where, (numbers.Integral,)) or isinstance(self.grow_where, bool):
+        elif not isinstance(self.grow_where, numbers.Integral) or isinstance(self.grow_where,
+                                                                               bool):
             raise TypeError("grow_where must be 'round_robin', 'loss_estimate' or an int block "
                             f"index, got {type(self.grow_where).__name__} {self.grow_where!r}")
         if self.init not in ("random", "split", "zero_out"):
@@ -572,7 +575,10 @@ class DynamicNodeCreation:
         additions = 0
         t = 0
         reason = "max_epochs"
-        watcher = _EpochWatcher(self, X, T, full_batch=batch == n)
+        # The workspace holds this epoch's training outputs only for full-batch
+        # training without a validation set of the same size (evaluated after).
+        same_size_val = validation is not None and len(validation[0]) == n
+        watcher = _EpochWatcher(self, X, T, full_batch=batch == n and not same_size_val)
         while t < self.max_epochs:
             watcher.action = None
             train(net, X, T, loss=self._loss, optimizer=opt, epochs=self.max_epochs - t,
@@ -585,7 +591,7 @@ class DynamicNodeCreation:
             if watcher.action == "criterion":
                 reason = "criterion"
                 break
-            if watcher.action != "trigger":
+            if watcher.action != "trigger" or t >= self.max_epochs:
                 break  # max_epochs
             if self._validate and self.patience is not None:
                 sizes_without_gain = 0 if self._improved_this_size else sizes_without_gain + 1

@@ -121,6 +121,19 @@ def test_same_seed_same_run_and_the_input_network_is_untouched():
     assert np.array_equal(start.params, before) and start.n_hidden_units == 1
 
 
+def test_full_batch_criterion_is_not_fooled_by_a_same_size_validation_set():
+    # train() evaluates the validation set after each epoch; with as many rows
+    # as the training set it shares the workspace DNC reads the outputs from.
+    X, y = xor()
+    net = Network.mlp([2, 4, 1], hidden="sigmoid", output="sigmoid", rng=0)
+    order = [1, 0, 2, 3]  # same size, rows (and targets) in another order
+    dnc = DynamicNodeCreation(network=net, batch_size=None, learning_rate=0.5, window=5000,
+                              max_epochs=20_000, rng=0).fit(X, y, validation=(X[order], y[order]))
+    assert dnc.stop_reason_ == "criterion"
+    a, m = squared_error_stats(dnc.network_.forward(X), y.reshape(-1, 1).astype(float))
+    assert a <= 0.001 and m <= 0.01
+
+
 def test_max_units_stops_growth():
     X, y = xor()
     dnc = DynamicNodeCreation(window=50, max_units=1, rng=0).fit(X, y)

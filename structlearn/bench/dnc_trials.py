@@ -16,10 +16,10 @@ Presets per data set (override any of them through the trial's params):
 * digits (``mnist``, ``fashion_mnist`` and their ``_small`` forms): logistic
   hidden units, softmax output, cross-entropy, Adam (lr 1e-3), minibatches of
   64, float32, w 1 epoch, validation patience 20 sizes (on validation
-  accuracy, 10% of the training subsample), at most 256 units.  ``fixed_width=K`` trains a fixed K-unit
-  network instead (the members of the width sweep), with early stopping on
-  the same validation split.  ``n_train`` subsamples the training set (the
-  test set stays whole).
+  accuracy, 10% of the training subsample), at most 256 units.
+  ``fixed_width=K`` trains a fixed K-unit network instead (the members of
+  the width sweep), with early stopping on the same validation split.
+  ``n_train`` subsamples the training set (the test set stays whole).
 
 The row has the standard columns plus ``known_min_units``,
 ``units_over_min``, ``weight_epochs`` (sum over epochs of the weights trained:
@@ -135,7 +135,7 @@ QUICK = [({}, "xor", 3), ({"max_epochs": 10_000}, "two_spirals", 2)]
 #: Ash's random one; shorter windows.
 FULL_BOOLEAN = (
     [({"compare_scratch": True}, name, 8) for name in _BOOLEAN_TASKS]
-    + [({"label": init, "init": init}, name, 8) for init in ("split", "zero_out")
+    + [({"label": init, "init": init}, name, n) for init, n in (("split", 4), ("zero_out", 8))
        for name in ("xor", "parity4", "parity5", "encoder8", "symmetry6", "addition2")]
     + [({"label": f"w{w}", "window": w, "compare_scratch": True}, name, 8)
        for w in (300, 100) for name in ("parity4", "parity5", "encoder8", "symmetry6",
