@@ -16,6 +16,7 @@ Exit codes: 0 success, 1 some trials failed (their errors are in the report),
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -126,6 +127,25 @@ def _cmd_report(args):
     return 0
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _log_run(out, entry):
     """Append the command line and outcome of a bench run to DIR/runs.jsonl (for the report)."""
     import json
@@ -153,9 +173,11 @@ def _cmd_bench(args):
               file=sys.stderr)
     start = time.perf_counter()
     started = time.strftime("%Y-%m-%d %H:%M:%S")
-    summary = run_suite(specs, args.out, jobs=jobs, resume=args.resume, overwrite=args.overwrite,
-                        dask=args.dask, plugins=args.plugin, threads=args.threads,
-                        save_networks=not args.no_networks, progress=not args.quiet)
+    with _sigterm_as_interrupt():  # a batch scheduler's SIGTERM stops as cleanly as Ctrl-C
+        summary = run_suite(specs, args.out, jobs=jobs, resume=args.resume,
+                            overwrite=args.overwrite, dask=args.dask, plugins=args.plugin,
+                            threads=args.threads, save_networks=not args.no_networks,
+                            progress=not args.quiet)
     elapsed = time.perf_counter() - start
     _log_run(args.out, dict(command=" ".join(["structlearn"] + list(args.argv)), started=started,
                             seconds=round(elapsed, 1), trials=summary.total, ran=summary.ran,

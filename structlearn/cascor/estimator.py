@@ -39,7 +39,8 @@ class CascadeCorrelation:
     Architecture.* CMU-CS-90-100; the details follow Fahlman's C code
     (cascor v1.1, M. White 1994, public domain).  The sibling/descendant pool
     is from Baluja, S. & Fahlman, S. E. (1994), *Reducing Network Depth in the
-    Cascade-Correlation Learning Architecture*, CMU-CS-94-209.
+    Cascade-Correlation Learning Architecture*, CMU technical report
+    (October 1994).
 
     The network starts with inputs wired straight to the outputs.  Then, in
     turn:
