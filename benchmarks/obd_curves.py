@@ -79,6 +79,7 @@ def main():
     ap.add_argument("--prune-fraction", type=float, default=0.2)
     ap.add_argument("--target", type=float, default=0.01)
     ap.add_argument("--hessian", default="lm")
+    ap.add_argument("--activation", default="relu", help="hidden units (LeNet-300-100: relu)")
     ap.add_argument("--out", default="benchmarks/results/obd_curves")
     args = ap.parse_args()
     data = load_bench_data(args.dataset)
@@ -91,8 +92,8 @@ def main():
     curves = {}
     for seed in range(args.seeds):
         rng = np.random.default_rng(seed)
-        net = Network.mlp([data.n_inputs, 300, 100, 10], hidden="relu", output="softmax",
-                          rng=rng, dtype=np.float32)
+        net = Network.mlp([data.n_inputs, 300, 100, 10], hidden=args.activation,
+                          output="softmax", rng=rng, dtype=np.float32)
         train(net, data.X_train, data.y_train, optimizer=Adam(lr=1e-3), epochs=args.epochs,
               batch_size=128, rng=rng, progress=False)
         for retrain in (0, args.retrain_epochs):
@@ -132,7 +133,8 @@ def main():
         what = "no retraining" if retrain == 0 else f"{retrain} retraining epochs per round"
         plot_pruning_curves(panel, ax=ax, xlabel="weights left (%)", ylabel="test accuracy",
                             logx=True, markers=False,
-                            title=f"LeNet-300-100, {what} (mean of {args.seeds}, min-max)")
+                            title=f"LeNet-300-100 ({args.activation}), {what} "
+                                  f"(mean of {args.seeds}, min-max)")
     fig.suptitle(f"Pruning {args.dataset} ({data.info.get('dataset_source')}): OBD vs "
                  "magnitude vs random")
     fig.tight_layout()
