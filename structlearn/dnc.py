@@ -369,6 +369,13 @@ class DynamicNodeCreation:
         sizes, and return the best network seen.
     monitor : {'val_loss', 'val_accuracy'}, default 'val_loss'
         The validation score for ``patience`` (and for the best network).
+    finish_patience : int or None, default None
+        With validation data: once growth has stopped (patience or
+        ``max_units``), go on training the best network at its size until the
+        validation score has not improved for this many epochs, and keep its
+        best weights ("stop growing" need not mean "stop training"; with a
+        short window the growing network never settles).  Rows of that phase
+        have ``phase='finish'``.
     grow_where : {'round_robin', 'loss_estimate'} or int, default 'round_robin'
         The hidden block that receives each new unit: cycle over the hidden
         blocks, the block with the best :func:`growth_scores`, or a fixed
@@ -397,7 +404,9 @@ class DynamicNodeCreation:
         The grown network (the best-validation one when ``patience`` stopped it).
     history_ : History
         Per-epoch rows (``units`` and ``weights`` give the growth curve),
-        ``unit_added`` events (epoch, block, units, error, init, scores) and a
+        ``unit_added`` events (epoch, block, units, widths, error, init,
+        scores, and the training loss just before and after the edit,
+        ``loss_before`` and ``loss_after``) and a
         final ``stop`` event whose ``reason`` is one of ``'criterion'``,
         ``'max_epochs'``, ``'max_units'``, ``'validation'``.
     n_epochs_ : int
@@ -419,7 +428,7 @@ class DynamicNodeCreation:
                  output="sigmoid", loss="mse", trigger=0.05, window=1000, c_a=0.001, c_m=0.01,
                  max_units=50, max_epochs=100_000, optimizer=None, learning_rate=0.2,
                  momentum=0.9, batch_size="auto", patience=None, monitor="val_loss",
-                 grow_where="round_robin",
+                 finish_patience=None, grow_where="round_robin",
                  init="random", init_range=0.1666, split_noise=0.01, estimate_samples=2048,
                  dtype=np.float64, rng=None):
         self.network = network
@@ -440,6 +449,7 @@ class DynamicNodeCreation:
         self.batch_size = batch_size
         self.patience = patience
         self.monitor = monitor
+        self.finish_patience = finish_patience
         self.grow_where = grow_where
         self.init = init
         self.init_range = init_range
@@ -482,6 +492,8 @@ class DynamicNodeCreation:
             check_positive_int(self.batch_size, "batch_size")
         if self.patience is not None:
             check_positive_int(self.patience, "patience")
+        if self.finish_patience is not None:
+            check_positive_int(self.finish_patience, "finish_patience")
         if self.monitor not in ("val_loss", "val_accuracy"):
             raise ValueError(f"monitor must be 'val_loss' or 'val_accuracy', got {self.monitor!r}")
         if isinstance(self.grow_where, str):
@@ -604,16 +616,26 @@ class DynamicNodeCreation:
                 break
             block, scores = self._choose_block(net, additions, X, T, est_idx)
             error = self._errors[t]
+            # The training loss just before and just after the edit (no step in
+            # between): how much the new unit disturbs the function.
+            before = float(net.loss_and_grad(X, T, self._loss))
             net = self._add_unit(net, block, rng)
+            after = float(net.loss_and_grad(X, T, self._loss))
             additions += 1
             self._t0 = t
             hist.event("unit_added", epoch=t, block=block, units=net.n_hidden_units,
                        widths=[b.width for b in net.blocks[:-1]], error=error, init=self.init,
-                       scores=scores)
+                       scores=scores, loss_before=before, loss_after=after)
         if reason == "validation" and self._best[2] is not None:
             net = self._best[2]
+        finish = 0
+        if (self.finish_patience is not None and self._validate and t < self.max_epochs
+                and reason in ("validation", "max_units")):
+            net, finish = self._finish(net, X, T, batch, validation, opt, train_rng, hist, t)
+            t = hist.epochs
         hist.event("stop", epoch=t, reason=reason, units=net.n_hidden_units,
-                   best_val_epoch=self._best[1] if self._validate else None)
+                   best_val_epoch=self._best[1] if self._validate else None,
+                   finish_epochs=finish)
         self.network_ = net
         self.history_ = hist
         self.n_epochs_ = t
@@ -621,6 +643,26 @@ class DynamicNodeCreation:
         self.stop_reason_ = reason
         self.cost_ = int(np.sum(hist.column("weights")))
         return self
+
+    def _finish(self, net, X, T, batch, validation, opt, rng, hist, t):
+        """Train the final network at its size with early stopping on validation."""
+        best = {"score": self._best[0] if self._best[2] is not None else np.inf,
+                "params": net.params.copy(), "epoch": t}
+
+        def stop(epoch, network, history):
+            row = history.rows[-1]
+            score = row["val_loss"] if self.monitor == "val_loss" else -row["val_accuracy"]
+            if score < best["score"]:
+                best.update(score=score, params=network.params.copy(), epoch=epoch)
+            return epoch - best["epoch"] >= self.finish_patience
+
+        train(net, X, T, loss=self._loss, optimizer=opt, epochs=self.max_epochs - t,
+              batch_size=batch, validation=validation, callbacks=[stop], rng=rng, history=hist,
+              phase="finish", epoch_offset=t, progress=False)
+        if hist.events and hist.events[-1]["kind"] == "stop":
+            hist.events.pop()
+        net.params[:] = best["params"]
+        return net, hist.epochs - t
 
     # ------------------------------------------------------------ growing
     def _choose_block(self, net, additions, X, T, est_idx):

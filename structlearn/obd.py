@@ -60,6 +60,7 @@ __all__ = ["hessian_diagonal", "block_views", "saliencies", "remove_dead_units",
 CRITERIA = ("obd", "magnitude", "random")
 _RANKINGS = ("global", "per_block")
 _FROZEN = ("keep", "prune", "unfreeze")
+_TOLERANCE_METRICS = ("error", "loss")
 #: rows per chunk for the Hessian and loss passes over the training set (memory bound)
 _CHUNK = 10000
 
@@ -219,9 +220,12 @@ class OptimalBrainDamage:
         Frozen blocks' weights are not pruned ("keep"); are pruned but stay
         frozen ("prune"); or every block is made trainable first ("unfreeze").
     tolerance : float, optional
-        Stop when the error rate (1 - accuracy) on the validation data (the
-        training data when none is given) exceeds the unpruned network's by
-        more than this, and return the network of the round before.
+        Stop when the monitored quantity on the validation data (the training
+        data when none is given) exceeds the unpruned network's by more than
+        this, and return the network of the round before.
+    tolerance_metric : {"error", "loss"}, default "error"
+        The monitored quantity: error rate (1 - accuracy; classification) or
+        mean loss (use it for regression).
     max_rounds : int, optional
     hidden_layer_sizes : sequence of int, default (30,)
         Only used when ``fit`` builds the network.
@@ -272,7 +276,8 @@ class OptimalBrainDamage:
 
     def __init__(self, criterion="obd", target_fraction=0.4, prune_fraction=0.2,
                  retrain_epochs=20, final_epochs=0, hessian="lm", ranking="global",
-                 prune_units=True, frozen="keep", tolerance=None, max_rounds=None,
+                 prune_units=True, frozen="keep", tolerance=None, tolerance_metric="error",
+                 max_rounds=None,
                  hidden_layer_sizes=(30,), activation="tanh", output=None, epochs=None,
                  loss=None, optimizer="adam", batch_size=None, dtype=None, callbacks=(),
                  rng=None):
@@ -286,6 +291,7 @@ class OptimalBrainDamage:
         self.prune_units = prune_units
         self.frozen = frozen
         self.tolerance = tolerance
+        self.tolerance_metric = tolerance_metric
         self.max_rounds = max_rounds
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -319,6 +325,7 @@ class OptimalBrainDamage:
         choice(self.hessian, "hessian", HESSIAN_MODES)
         choice(self.ranking, "ranking", _RANKINGS)
         choice(self.frozen, "frozen", _FROZEN)
+        choice(self.tolerance_metric, "tolerance_metric", _TOLERANCE_METRICS)
         fraction(self.target_fraction, "target_fraction", False, True)
         fraction(self.prune_fraction, "prune_fraction", True, False)
         check_positive_int(self.retrain_epochs, "retrain_epochs", minimum=0)
@@ -439,9 +446,14 @@ class OptimalBrainDamage:
             vl, va = _mean_metrics(net, Xv, Tv, loss)
             return {"val_loss": vl, "val_accuracy": va}
 
+        def monitored(train_loss, train_acc, val):
+            if self.tolerance_metric == "loss":
+                return val.get("val_loss", train_loss)
+            return 1.0 - val.get("val_accuracy", train_acc)
+
         base_loss, base_acc = _mean_metrics(net, X, T, loss)
         base_val = val_metrics()
-        base_error = 1.0 - base_val.get("val_accuracy", base_acc)
+        base_error = monitored(base_loss, base_acc, base_val)
         n0 = _active_count(net, eligible())
         keep = int(math.ceil(self.target_fraction * n0))
         history.meta.update(initial_weights=n0, target_weights=keep, loss_unpruned=base_loss,
@@ -492,7 +504,7 @@ class OptimalBrainDamage:
                         **{k: v for k, v in info.items() if k not in ("criterion",)})
             history.event("weights_pruned", epoch=history.epochs, **info)
             if self.tolerance is not None:
-                error = 1.0 - val_after.get("val_accuracy", acc_after)
+                error = monitored(loss_after, acc_after, val_after)
                 if error > base_error + self.tolerance:
                     net = snapshot
                     reason = "tolerance"

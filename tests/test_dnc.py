@@ -90,6 +90,7 @@ def test_additions_are_history_events(xor_run):
     epochs = h.column("epoch")
     for k, ev in enumerate(added):
         assert ev["units"] == k + 2 and ev["block"] == 0 and ev["init"] == "random"
+        assert ev["loss_before"] > 0 and ev["loss_after"] > 0 and ev["error"] > 0
         # the row after the addition has one more unit
         i = int(np.searchsorted(epochs, ev["epoch"]))
         assert units[i] == k + 1 and units[i + 1] == k + 2
@@ -156,6 +157,26 @@ def test_validation_patience_stops_and_returns_the_best_network():
     assert dnc.network_.n_hidden_units == best_units
     # the returned network is the snapshot taken after that epoch's update
     assert dnc.n_epochs_ > best_epoch
+    assert dnc.history_.events_of("stop")[0]["finish_epochs"] == 0
+
+
+def test_finish_phase_trains_the_best_network_on():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(60, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    Xv = rng.normal(size=(60, 2))
+    yv = (Xv[:, 0] * Xv[:, 1] > 0).astype(int)
+    dnc = DynamicNodeCreation(window=10, c_a=None, patience=2, finish_patience=15,
+                              optimizer=Adam(lr=0.05), batch_size=None, max_units=4,
+                              max_epochs=3000, rng=0).fit(X, y, validation=(Xv, yv))
+    stop = dnc.history_.events_of("stop")[0]
+    phases = [r["phase"] for r in dnc.history_.rows]
+    assert stop["finish_epochs"] >= 15 and phases.count("finish") == stop["finish_epochs"]
+    assert phases[-1] == "finish" and "finish" not in phases[:-stop["finish_epochs"]]
+    finish_val = dnc.history_.column("val_loss", phase="finish")
+    # the kept weights are the best of the growth and finish phases
+    loss_now = dnc.network_.gradient(Xv, yv, "mse")[0]
+    assert loss_now == pytest.approx(min(dnc.history_.column("val_loss").min(), finish_val.min()))
 
 
 # ------------------------------------------------------- optimizer state
@@ -205,6 +226,11 @@ def test_split_growth_keeps_the_function_and_runs():
                               rng=0).fit(X, y)
     assert run.network_.n_hidden_units >= 2
     assert all(e["init"] == "split" for e in run.history_.events_of("unit_added"))
+    # zero outgoing weights: an addition leaves the training loss exactly as it was
+    zero_run = DynamicNodeCreation(init="zero_out", window=200, max_epochs=3000, rng=0).fit(X, y)
+    events = zero_run.history_.events_of("unit_added")
+    assert events and all(e["loss_after"] == pytest.approx(e["loss_before"], rel=1e-12, abs=0)
+                          for e in events)
 
 
 # ----------------------------------------------------------- where to grow

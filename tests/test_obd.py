@@ -390,6 +390,14 @@ def test_tolerance_stops_and_restores_previous_round():
     assert left == (events[-2]["weights_left"] if len(events) > 1 else m.initial_weights_)
     acc = np.mean(m.network_.predict_classes(X) == y)
     assert 1 - acc <= 1 - h.meta["accuracy_unpruned"] + 1e-12
+    # regression: the loss as the monitored quantity
+    T = np.column_stack([X[:, 0] * X[:, 1], X[:, 0]])
+    r = OptimalBrainDamage(hidden_layer_sizes=(12,), epochs=300, retrain_epochs=0,
+                           target_fraction=0.0, prune_fraction=0.3, tolerance=0.01,
+                           tolerance_metric="loss", optimizer=Adam(lr=0.02), rng=0).fit(X, T)
+    assert r.history_.stop_reason == "tolerance"
+    final = r.network_.gradient(X, T, "mse")[0]
+    assert final <= r.history_.meta["loss_unpruned"] + 0.01
 
 
 @pytest.mark.parametrize("kwargs,exc,word", [
@@ -397,6 +405,7 @@ def test_tolerance_stops_and_restores_previous_round():
     (dict(hessian="exact"), ValueError, "hessian"),
     (dict(ranking="layer"), ValueError, "ranking"),
     (dict(frozen="thaw"), ValueError, "frozen"),
+    (dict(tolerance_metric="auc"), ValueError, "tolerance_metric"),
     (dict(target_fraction=1.0), ValueError, "target_fraction"),
     (dict(target_fraction="half"), TypeError, "target_fraction"),
     (dict(prune_fraction=0.0), ValueError, "prune_fraction"),

@@ -23,8 +23,8 @@ Presets per data set (override any of them through the trial's params):
 
 The row has the standard columns plus ``known_min_units``,
 ``units_over_min``, ``weight_epochs`` (sum over epochs of the weights trained:
-the cost), ``additions``, ``stop_reason``, ``widths``, ``mean_jump`` (mean
-relative change of the training loss in the epoch after an addition) and,
+the cost), ``additions``, ``stop_reason``, ``widths``, ``mean_jump`` (mean relative
+change of the training loss caused by an addition, before any training) and,
 with ``compare_scratch``, ``scratch_success``, ``scratch_epochs``,
 ``scratch_weight_epochs`` and ``cost_ratio`` (DNC cost / scratch cost).  The
 scratch run is cut at ``scratch_budget`` (default 5) times DNC's cost; when it
@@ -115,12 +115,10 @@ def _pattern_accuracy(network, X, y, multi_label):
 
 
 def _mean_jump(history):
-    """Mean relative change of the training loss from the epoch of an addition
-    to the next one (positive: the loss jumped up)."""
-    rows = {r["epoch"]: r["loss"] for r in history.rows}
-    jumps = [(rows[e["epoch"] + 1] - rows[e["epoch"]]) / rows[e["epoch"]]
-             for e in history.events_of("unit_added")
-             if e["epoch"] + 1 in rows and rows[e["epoch"]] > 0]
+    """Mean relative change of the training loss caused by an addition itself
+    (loss just after the edit against just before; positive: it jumped up)."""
+    jumps = [(e["loss_after"] - e["loss_before"]) / e["loss_before"]
+             for e in history.events_of("unit_added") if e.get("loss_before")]
     return float(np.mean(jumps)) if jumps else None
 
 
@@ -154,6 +152,7 @@ FULL_GROWTH = (
 #: DNC for several windows, split growth, two layers, and the width sweep.
 FULL_DIGITS = (
     [({"label": f"w{w}", "window": w, "n_train": 10_000}, "fashion_mnist", 3) for w in (1, 2)]
+    + [({"label": "w1_p40", "patience": 40, "n_train": 10_000}, "fashion_mnist", 3)]
     + [({"label": f"w1_{init}", "init": init, "n_train": 10_000}, "fashion_mnist", 3)
        for init in ("split", "zero_out")]
     + [({"label": f"2layers_{where}", "hidden_layers": 2, "grow_where": where,
@@ -164,6 +163,7 @@ FULL_DIGITS = (
 _DNC_KEYS = ("hidden", "output", "loss", "trigger", "window", "c_a", "c_m", "learning_rate",
              "momentum", "batch_size", "max_units", "max_epochs", "init_range", "hidden_layers",
              "initial_units", "grow_where", "init", "split_noise", "patience", "monitor",
+             "finish_patience",
              "estimate_samples")
 
 
