@@ -117,7 +117,7 @@ def table_variants(groups, datasets, labels, with_ratio=True, jump=False):
                     line += " - |"
             if jump:
                 j = [r["mean_jump"] for r in rs if r.get("mean_jump") is not None]
-                line += f" {np.mean(j):+.3f} |" if j else " - |"
+                line += f" {np.mean(j):+.1e} |" if j else " - |"
             lines.append(line)
     return "\n".join(lines)
 

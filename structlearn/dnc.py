@@ -1,7 +1,9 @@
 """Dynamic Node Creation (Ash 1989): grow the hidden layer until the net fits.
 
 T. Ash, "Dynamic node creation in backpropagation networks", *Connection
-Science* 1(4):365-375, 1989 (summary in Proc. IJCNN 1989, II-623).
+Science* 1(4):365-375, 1989 (summary: Proc. IJCNN 1989,
+doi:10.1109/IJCNN.1989.118509).  Rule and settings as in the project's
+reference notes; what the paper does not give us is marked "ours".
 
 The network starts with one hidden unit (or a network you give it) and the
 *whole* network trains by back-propagation; nothing is ever frozen (unlike
@@ -23,15 +25,20 @@ to the training loss, which for ``loss='mse'`` is ``a_t`` times a constant.
 What this module adds to the paper (Ash left the last two open):
 
 * **validation patience** for data that cannot be fitted exactly: stop growing
-  when the best validation loss has not improved during ``patience``
-  consecutive network sizes, and return the best network seen;
+  when the best validation score (``monitor``) has not improved during
+  ``patience`` consecutive network sizes, return the best network seen, and
+  optionally train it on at its size (``finish_patience``);
 * **where to grow** in a multi-layer network (``grow_where``): round-robin over
   the hidden blocks, a fixed block, or ``'loss_estimate'``, the block whose new
   unit has the largest one-step loss-reduction estimate (see
   :func:`growth_scores`);
-* **function-preserving growth** (``init='split'``): the new unit is a Net2Net
-  split of an existing unit plus a little noise
-  (:func:`structlearn.net2net.wider`), so the error does not jump.
+* **function-preserving growth**: ``init='split'`` makes the new unit a
+  Net2Net split of an existing unit plus a little noise
+  (:func:`structlearn.net2net.wider`); ``init='zero_out'`` gives it Ash's
+  random incoming weights and zero outgoing weights.  Either way the error
+  does not jump (measured in docs/dnc.md: on the Boolean tasks the split
+  copies a committed unit and grows many useless ones; ``zero_out`` is as good
+  as Ash's unit or better).
 
 The optimizer's state (momentum, Adam moments) for the old weights survives
 every addition: the shared optimizers carry it over by parameter key.

@@ -152,7 +152,8 @@ FULL_GROWTH = (
 #: DNC for several windows, split growth, two layers, and the width sweep.
 FULL_DIGITS = (
     [({"label": f"w{w}", "window": w, "n_train": 10_000}, "fashion_mnist", 3) for w in (1, 2)]
-    + [({"label": "w1_p40", "patience": 40, "n_train": 10_000}, "fashion_mnist", 3)]
+    + [({"label": "w1_p40", "patience": 40, "n_train": 10_000}, "fashion_mnist", 3),
+       ({"label": "w1_finish", "finish_patience": 10, "n_train": 10_000}, "fashion_mnist", 3)]
     + [({"label": f"w1_{init}", "init": init, "n_train": 10_000}, "fashion_mnist", 3)
        for init in ("split", "zero_out")]
     + [({"label": f"2layers_{where}", "hidden_layers": 2, "grow_where": where,

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import blas
-
 
 from ..network import carry_over
 
@@ -80,17 +78,6 @@ def _check_float(value, name, low=0.0, high=np.inf, low_open=False):
         rng = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
         raise ValueError(f"{name} must be in {rng}, got {value}")
     return value
-
-
-def axpy(x, y, a):
-    """``y += a * x`` in one BLAS pass (1-D contiguous float arrays of one dtype)."""
-    fn = blas.saxpy if y.dtype == np.float32 else blas.daxpy
-    fn(x, y, a=a)
-
-
-def scal(a, x):
-    """``x *= a`` in place, by BLAS."""
-    (blas.sscal if x.dtype == np.float32 else blas.dscal)(a, x)
 
 
 OPTIMIZERS: dict[str, type] = {}

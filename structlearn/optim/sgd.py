@@ -1,7 +1,5 @@
 """Stochastic gradient descent with (optionally Nesterov) momentum."""
-import numpy as np
-
-from .base import OPTIMIZERS, Optimizer, _check_float, axpy, scal
+from .base import OPTIMIZERS, Optimizer, _check_float
 
 
 class SGD(Optimizer):
@@ -24,16 +22,15 @@ class SGD(Optimizer):
 
     def _update(self, params, grads, mask):
         v = self.state["velocity"]
-        scal(self.momentum, v)
-        axpy(grads, v, -self.lr)
+        v *= self.momentum
+        v -= self.lr * grads
         if mask is not None:
             v *= mask  # masked and frozen entries never build up velocity
         if self.nesterov:
-            axpy(v, params, self.momentum)
             g = grads if mask is None else grads * mask
-            axpy(g, params, -self.lr)
+            params += self.momentum * v - self.lr * g
         else:
-            axpy(v, params, 1.0)
+            params += v
 
 
 OPTIMIZERS["sgd"] = SGD
