@@ -758,6 +758,13 @@ class Network:
         self._pack()
         return self
 
+    def __getstate__(self):
+        # Workspaces are scratch buffers: not pickled (size; and a pickle loaded
+        # from a read-only memmap, as joblib does, would make them unwritable).
+        state = self.__dict__.copy()
+        state["_workspaces"] = {}
+        return state
+
     def copy(self):
         """A deep copy: new buffers, same unit identities."""
         return Network(self.n_inputs, self._block_specs(copy=True), dtype=self.dtype,
