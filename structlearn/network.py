@@ -765,6 +765,12 @@ class Network:
         state["_workspaces"] = {}
         return state
 
+    def __setstate__(self, state):
+        # Pickle stores each block's W/b as its own array, not as views into
+        # the flat buffer; rebuild the buffer so training updates what forward reads.
+        self.__dict__.update(state)
+        self._pack()
+
     def copy(self):
         """A deep copy: new buffers, same unit identities."""
         return Network(self.n_inputs, self._block_specs(copy=True), dtype=self.dtype,
