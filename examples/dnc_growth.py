@@ -1,0 +1,73 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+# ---
+# %% [markdown]
+# # Dynamic node creation: the growth curve
+#
+# Ash (1989) starts a one-hidden-layer network with one unit and trains all of
+# it by back-propagation. When the error has stopped falling (by less than
+# `trigger` = 5% of the error the current size started from, over a window of
+# `window` = 1000 epochs), one more unit with small random weights is added.
+# Training stops when the mean and the largest squared errors are small enough.
+# The figure shows the error and the number of hidden units against epochs on
+# 4-bit parity.
+#
+# Run: `python examples/dnc_growth.py [--quick] [--out DIR]`
+# (or `STRUCTLEARN_QUICK=1`); writes `dnc_growth.png`.
+
+# %%
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import matplotlib
+
+if "ipykernel" not in sys.modules:
+    matplotlib.use("Agg")  # no display needed when run as a script
+import matplotlib.pyplot as plt  # noqa: E402
+
+from structlearn import datasets  # noqa: E402
+from structlearn.dnc import DynamicNodeCreation  # noqa: E402
+
+parser = argparse.ArgumentParser(description="Dynamic node creation: the growth curve")
+parser.add_argument("--quick", action="store_true", help="small budget (as in CI)")
+parser.add_argument("--out", default=None, help="directory for the figure")
+args, _ = parser.parse_known_args()
+QUICK = args.quick or os.environ.get("STRUCTLEARN_QUICK") == "1"
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+OUT = Path(args.out) if args.out else HERE
+OUT.mkdir(parents=True, exist_ok=True)
+
+# %% [markdown]
+# Ash's settings (the quick run shortens the window so growth shows within a
+# few hundred epochs).
+
+# %%
+X, y = datasets.parity(4)
+params = dict(window=100, max_epochs=800) if QUICK else {}
+dnc = DynamicNodeCreation(rng=0, **params).fit(X, y)
+h = dnc.history_
+added = [e["epoch"] for e in h.events_of("unit_added")]
+print(f"{dnc.network_.n_hidden_units} hidden units after {dnc.n_epochs_} epochs, "
+      f"stop: {dnc.stop_reason_}; units added at epochs {added}")
+
+# %%
+fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.5, 5.5), sharex=True,
+                               gridspec_kw=dict(height_ratios=[2, 1]))
+ax1.plot(h.column("epoch"), h.column("loss"))
+ax1.set_yscale("log")
+ax1.set_ylabel("training loss (mse)")
+ax1.set_title("Dynamic node creation on 4-bit parity")
+ax2.step(h.column("epoch"), h.column("units"), where="post", color="C1")
+ax2.set_ylabel("hidden units")
+ax2.set_xlabel("epoch")
+for ax in (ax1, ax2):
+    for t in added:
+        ax.axvline(t, color="0.75", ls=":", lw=1)
+fig.tight_layout()
+path = OUT / "dnc_growth.png"
+fig.savefig(path, dpi=110)
+print("wrote", path)
