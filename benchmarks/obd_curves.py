@@ -1,4 +1,4 @@
-"""Test accuracy against weights left: OBD, magnitude and random pruning, with and without retraining.
+"""Test accuracy against weights left: OBD, magnitude, random; with and without retraining.
 
 One trained LeNet-300-100 (784-300-100-10, ReLU, softmax, float32, Adam lr
 1e-3, batch 128) per seed on ``--dataset`` (default ``mnist_small``: a fixed
@@ -22,7 +22,7 @@ without retraining, the quantity of LeCun et al.'s Fig. 1) and ``<out>.json``
 (every curve), and prints, for the no-retraining runs, where OBD's mean curve
 is above magnitude's.
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/obd_curves.py [--seeds 5] [--dataset mnist_small] [--out benchmarks/results/obd_curves]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/obd_curves.py [--seeds 5] [--dataset mnist_small] [--out benchmarks/results/obd/curves]
 """
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def main():
     ap.add_argument("--hessian", default="lm")
     ap.add_argument("--activation", default="relu", help="hidden units (LeNet-300-100: relu)")
     ap.add_argument("--no-retraining-only", action="store_true")
-    ap.add_argument("--out", default="benchmarks/results/obd_curves")
+    ap.add_argument("--out", default="benchmarks/results/obd/curves")
     args = ap.parse_args()
     data = load_bench_data(args.dataset)
     test = (data.X_test, data.y_test)
@@ -140,8 +140,10 @@ def main():
                         title=f"Training loss, no retraining (median of {args.seeds}, min-max)")
     axes[2].set_yscale("log")
     for ax, retrain in zip(axes, (0, args.retrain_epochs)):
-        panel = {c: (100 * grid, summary[f"{c}|{retrain}"]["mean"], summary[f"{c}|{retrain}"]["low"],
-                     summary[f"{c}|{retrain}"]["high"]) for c in CRITERIA}
+        panel = {}
+        for c in CRITERIA:
+            cur = summary[f"{c}|{retrain}"]
+            panel[c] = (100 * grid, cur["mean"], cur["low"], cur["high"])
         what = "no retraining" if retrain == 0 else f"{retrain} retraining epochs per round"
         plot_pruning_curves(panel, ax=ax, xlabel="weights left (%)", ylabel="test accuracy",
                             logx=True, markers=False,

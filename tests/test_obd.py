@@ -158,7 +158,7 @@ def test_output_block_exact_in_any_network(output, loss):
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), cascade=st.booleans(),
        hidden=st.sampled_from(["tanh", "sigmoid", "relu", "gaussian"]))
-def test_lm_never_negative_and_close_to_full_for_linear_output(seed, cascade, hidden):
+def test_lm_never_negative_and_exact_output_bias_diagonal(seed, cascade, hidden):
     rng = np.random.default_rng(seed)
     net = (random_cascade(rng, n_hidden=3, hidden=hidden) if cascade else
            Network.mlp([3, 4, 3, 2], hidden=hidden, output="linear", rng=rng))

@@ -426,16 +426,39 @@ def _dask_executor(address, jobs, plugins, threads):
             executor.shutdown(wait=False)
 
 
+def _start_method():
+    """"fork" where it is safe, else "spawn".
+
+    A forked worker starts at once, with numpy, structlearn and the trial modules
+    already imported (a spawned one spends about a second importing them: that
+    is most of the harness's overhead on a short suite).  Fork is used only on
+    Linux (macOS system libraries are not fork-safe), when this process runs no
+    other Python thread (forking a threaded process can deadlock the child: a
+    notebook, a Dask client) and when threadpoolctl is there to limit the BLAS
+    threads the worker inherits (the environment variables only act at import).
+    """
+    import multiprocessing
+    import threading
+
+    if (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1):
+        try:
+            import threadpoolctl  # noqa: F401
+            return "fork"
+        except ImportError:
+            pass
+    return "spawn"
+
+
 @contextlib.contextmanager
 def _process_executor(jobs, threads):
     import multiprocessing
 
-    # spawn: workers start clean (no inherited threads or BLAS pools), on every OS.
     # The pool starts workers on demand at submit time, so the BLAS variables stay
-    # set for the executor's whole life (they must be there before numpy loads).
+    # set for the executor's whole life (a spawned worker reads them when numpy loads).
     with _blas_env(threads):
-        executor = cf.ProcessPoolExecutor(max_workers=jobs,
-                                          mp_context=multiprocessing.get_context("spawn"))
+        executor = cf.ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context(_start_method()))
         try:
             yield executor
         finally:
