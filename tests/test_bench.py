@@ -203,7 +203,10 @@ def mixed_suite(tmp_path):
             specs("fake", "xor", [5], fail_if_exists=str(marker)))
 
 
-def test_jobs_1_and_2_give_the_same_rows(fake, tmp_path):
+@pytest.mark.parametrize("start", ["default", "spawn"])
+def test_jobs_1_and_2_give_the_same_rows(fake, tmp_path, monkeypatch, start):
+    if start == "spawn":  # what macOS, Windows and threaded parents get
+        monkeypatch.setattr(runner_mod, "_start_method", lambda: "spawn")
     todo = mixed_suite(tmp_path)
     one = run_suite(todo, tmp_path / "one", jobs=1, progress=False)
     two = run_suite(todo, tmp_path / "two", jobs=2, plugins=[FAKE], progress=False)

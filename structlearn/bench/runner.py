@@ -450,6 +450,14 @@ def _start_method():
     return "spawn"
 
 
+def _worker_init():
+    # a forked worker inherits the command line's SIGTERM handler; the pool stops its
+    # workers with SIGTERM, which must end them at once
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def _process_executor(jobs, threads):
     import multiprocessing
@@ -458,7 +466,8 @@ def _process_executor(jobs, threads):
     # set for the executor's whole life (a spawned worker reads them when numpy loads).
     with _blas_env(threads):
         executor = cf.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=multiprocessing.get_context(_start_method()))
+            max_workers=jobs, mp_context=multiprocessing.get_context(_start_method()),
+            initializer=_worker_init)
         try:
             yield executor
         finally:
