@@ -79,12 +79,17 @@ def encode_targets(y, network, loss, n_samples=None, name="y"):
 
 
 def _accuracy(network, out, T):
-    """Fraction of rows whose predicted class matches the target's class."""
-    if out.shape[1] > 1:
+    """Fraction of patterns classified correctly.
+
+    Softmax outputs: the arg-max class.  Element-wise outputs: every output on
+    the same side of the activation's midpoint as its target (the "all bits
+    right" criterion of the Boolean benchmarks, e.g. binary addition).
+    """
+    if network.blocks[-1].activation == "softmax":
         return float(np.mean(out.argmax(axis=1) == T.argmax(axis=1)))
     low, high = _RANGES.get(network.blocks[-1].activation, (0.0, 1.0))
     mid = 0.5 * (low + high)
-    return float(np.mean((out[:, 0] > mid) == (T[:, 0] > mid)))
+    return float(np.mean(np.all((out > mid) == (T > mid), axis=1)))
 
 
 def evaluate(network, X, y, loss=None):
