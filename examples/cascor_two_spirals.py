@@ -16,10 +16,7 @@
 # (or `STRUCTLEARN_QUICK=1`); writes `cascor_two_spirals.png`.
 
 # %%
-import argparse
-import os
 import sys
-from pathlib import Path
 
 import matplotlib
 
@@ -30,15 +27,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from structlearn import datasets  # noqa: E402
 from structlearn.cascor import CascadeCorrelation  # noqa: E402
 from structlearn.plotting import plot_decision_boundary  # noqa: E402
+from structlearn.plotting import example_options  # noqa: E402
 
-parser = argparse.ArgumentParser(description="Cascade-correlation on the two spirals")
-parser.add_argument("--quick", action="store_true", help="small budget (as in CI)")
-parser.add_argument("--out", default=None, help="directory for the figure")
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("STRUCTLEARN_QUICK") == "1"
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-OUT = Path(args.out) if args.out else HERE
-OUT.mkdir(parents=True, exist_ok=True)
+QUICK, OUT = example_options("Cascade-correlation on the two spirals", globals().get("__file__"))
 
 # %% [markdown]
 # Fit with Fahlman's defaults; `snapshots=True` keeps a copy of the network after

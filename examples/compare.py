@@ -22,11 +22,8 @@
 # (or `STRUCTLEARN_QUICK=1`); writes `compare.png`.
 
 # %%
-import argparse
-import os
 import sys
 import time
-from pathlib import Path
 
 import matplotlib
 
@@ -44,15 +41,9 @@ from structlearn.obd import OptimalBrainDamage  # noqa: E402
 from structlearn.optim import Adam  # noqa: E402
 from structlearn.plotting import plot_decision_boundary  # noqa: E402
 from structlearn.train import train  # noqa: E402
+from structlearn.plotting import example_options  # noqa: E402
 
-parser = argparse.ArgumentParser(description="Compare the algorithms on the two spirals")
-parser.add_argument("--quick", action="store_true", help="small budget (as in CI)")
-parser.add_argument("--out", default=None, help="directory for the figure")
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("STRUCTLEARN_QUICK") == "1"
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-OUT = Path(args.out) if args.out else HERE
-OUT.mkdir(parents=True, exist_ok=True)
+QUICK, OUT = example_options("Compare the algorithms on the two spirals", globals().get("__file__"))
 
 data = load_bench_data("two_spirals", 0)
 X, y, Xt, yt = data.X_train, data.y_train, data.X_test, data.y_test

@@ -18,10 +18,7 @@
 # (or `STRUCTLEARN_QUICK=1`); writes `dnc_growth.png`.
 
 # %%
-import argparse
-import os
 import sys
-from pathlib import Path
 
 import matplotlib
 
@@ -31,15 +28,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from structlearn import datasets  # noqa: E402
 from structlearn.dnc import DynamicNodeCreation  # noqa: E402
+from structlearn.plotting import example_options  # noqa: E402
 
-parser = argparse.ArgumentParser(description="Dynamic node creation: the growth curve")
-parser.add_argument("--quick", action="store_true", help="small budget (as in CI)")
-parser.add_argument("--out", default=None, help="directory for the figure")
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("STRUCTLEARN_QUICK") == "1"
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-OUT = Path(args.out) if args.out else HERE
-OUT.mkdir(parents=True, exist_ok=True)
+QUICK, OUT = example_options("Dynamic node creation: the growth curve", globals().get("__file__"))
 
 # %% [markdown]
 # Ash's settings (the quick run shortens the window so growth shows within a

@@ -19,10 +19,7 @@
 # (or `STRUCTLEARN_QUICK=1`); writes `net2net_growth.png`.
 
 # %%
-import argparse
-import os
 import sys
-from pathlib import Path
 
 import matplotlib
 
@@ -36,15 +33,9 @@ from structlearn.net2net import deeper, widen_to  # noqa: E402
 from structlearn.network import Network  # noqa: E402
 from structlearn.optim import Adam  # noqa: E402
 from structlearn.train import train  # noqa: E402
+from structlearn.plotting import example_options  # noqa: E402
 
-parser = argparse.ArgumentParser(description="Net2Net warm start against from scratch")
-parser.add_argument("--quick", action="store_true", help="small budget (as in CI)")
-parser.add_argument("--out", default=None, help="directory for the figure")
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("STRUCTLEARN_QUICK") == "1"
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-OUT = Path(args.out) if args.out else HERE
-OUT.mkdir(parents=True, exist_ok=True)
+QUICK, OUT = example_options("Net2Net warm start against from scratch", globals().get("__file__"))
 TEACHER_EPOCHS, STUDENT_EPOCHS = (100, 100) if QUICK else (1500, 1500)
 LOSS = "sigmoid_cross_entropy"
 STUDENT_LR = 0.003  # lower than the teacher's 0.01 (the paper lowers it too): no loss spike

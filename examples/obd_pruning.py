@@ -16,10 +16,7 @@
 # (or `STRUCTLEARN_QUICK=1`); writes `obd_pruning.png`.
 
 # %%
-import argparse
-import os
 import sys
-from pathlib import Path
 
 import matplotlib
 
@@ -34,15 +31,9 @@ from structlearn.obd import OptimalBrainDamage  # noqa: E402
 from structlearn.optim import Adam  # noqa: E402
 from structlearn.plotting import plot_pruning_curves  # noqa: E402
 from structlearn.train import train  # noqa: E402
+from structlearn.plotting import example_options  # noqa: E402
 
-parser = argparse.ArgumentParser(description="OBD next to magnitude pruning")
-parser.add_argument("--quick", action="store_true", help="small budget (as in CI)")
-parser.add_argument("--out", default=None, help="directory for the figure")
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("STRUCTLEARN_QUICK") == "1"
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-OUT = Path(args.out) if args.out else HERE
-OUT.mkdir(parents=True, exist_ok=True)
+QUICK, OUT = example_options("OBD next to magnitude pruning", globals().get("__file__"))
 
 # %% [markdown]
 # Train the network once (the settings of `structlearn/bench/obd_trials.py`).

@@ -36,6 +36,34 @@ _POINTS = ["#1f78b4", "#ff7f00", "#33a02c", "#e31a1c", "#6a3d9a", "#b15928", "#5
            "#01665e", "#3f007d", "#c51b7d"]
 
 
+def example_options(description, script=None):
+    """Command-line options shared by the teaching examples in ``examples/``.
+
+    Parses ``--quick`` (or the environment variable ``STRUCTLEARN_QUICK=1``: the
+    small budget CI runs them with) and ``--out DIR`` (default: the script's
+    folder, or the working directory in a notebook), ignoring anything else so
+    that the examples also run inside Jupyter.
+
+    Returns
+    -------
+    quick : bool
+    out : pathlib.Path
+        An existing directory for the figures.
+    """
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="small budget (as in CI)")
+    parser.add_argument("--out", default=None, help="directory for the figure")
+    args, _ = parser.parse_known_args()
+    quick = args.quick or os.environ.get("STRUCTLEARN_QUICK") == "1"
+    here = Path(script).resolve().parent if script else Path.cwd()
+    out = Path(args.out) if args.out else here
+    out.mkdir(parents=True, exist_ok=True)
+    return quick, out
+
+
 def color_cycle(n):
     """``n`` distinct colours (tab10, then tab20)."""
     cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
