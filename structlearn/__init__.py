@@ -10,8 +10,8 @@ from .activations import ACTIVATIONS, get_activation  # noqa: E402
 from .losses import LOSSES, get_loss  # noqa: E402
 from .network import Network  # noqa: E402
 from .history import History  # noqa: E402
-from .train import evaluate, train  # noqa: E402
+from .train import Trainer, evaluate, train  # noqa: E402
 from . import optim  # noqa: E402
 
-__all__ = ["Network", "History", "train", "evaluate", "ACTIVATIONS", "LOSSES", "get_activation", "get_loss",
+__all__ = ["Network", "History", "train", "Trainer", "evaluate", "ACTIVATIONS", "LOSSES", "get_activation", "get_loss",
            "__version__"]

@@ -39,6 +39,15 @@ class Activation:
     idempotent : bool
         True when ``f(f(x)) == f(x)`` for every ``x`` (ReLU, linear), which is
         what Net2DeeperNet needs for an exact identity block.
+    elementwise : bool
+        False for softmax, which couples the units of a block (output only).
+    range : (float, float)
+        The values ``f`` can take (``-inf``/``inf`` for unbounded sides).
+    label_values : (float, float)
+        The target values that stand for "off" and "on" (a class absent or
+        present) when class labels are encoded for this output
+        (:mod:`structlearn.targets`): the ends of a bounded range, 0 and 1
+        otherwise. Their midpoint is where a single output's decision flips.
     """
 
     name: str
@@ -47,6 +56,17 @@ class Activation:
     d2f: Callable
     idempotent: bool = False
     elementwise: bool = True
+    range: tuple = (-np.inf, np.inf)
+    label_values: tuple = (0.0, 1.0)
+
+    @property
+    def midpoint(self) -> float:
+        """Decision threshold of one output: the mean of :attr:`label_values`."""
+        return 0.5 * (self.label_values[0] + self.label_values[1])
+
+    @property
+    def bounded(self) -> bool:
+        return bool(np.all(np.isfinite(self.range)))
 
 
 def _sigmoid(a, out=None):
@@ -172,16 +192,19 @@ def _no_elementwise_derivative(a, y, out=None):
 ACTIVATIONS: dict[str, Activation] = {
     act.name: act
     for act in [
-        Activation("sigmoid", _sigmoid, _sigmoid_df, _sigmoid_d2f),
+        Activation("sigmoid", _sigmoid, _sigmoid_df, _sigmoid_d2f,
+                   range=(0.0, 1.0), label_values=(0.0, 1.0)),
         Activation("symmetric_sigmoid", _symmetric_sigmoid, _symmetric_sigmoid_df,
-                   _symmetric_sigmoid_d2f),
-        Activation("tanh", _tanh, _tanh_df, _tanh_d2f),
-        Activation("relu", _relu, _relu_df, _zeros, idempotent=True),
-        Activation("softplus", _softplus, _softplus_df, _softplus_d2f),
-        Activation("gaussian", _gaussian, _gaussian_df, _gaussian_d2f),
+                   _symmetric_sigmoid_d2f, range=(-0.5, 0.5), label_values=(-0.5, 0.5)),
+        Activation("tanh", _tanh, _tanh_df, _tanh_d2f, range=(-1.0, 1.0),
+                   label_values=(-1.0, 1.0)),
+        Activation("relu", _relu, _relu_df, _zeros, idempotent=True, range=(0.0, np.inf)),
+        Activation("softplus", _softplus, _softplus_df, _softplus_d2f, range=(0.0, np.inf)),
+        Activation("gaussian", _gaussian, _gaussian_df, _gaussian_d2f, range=(0.0, 1.0),
+                   label_values=(0.0, 1.0)),
         Activation("linear", _linear, _ones, _zeros, idempotent=True),
         Activation("softmax", _softmax, _no_elementwise_derivative, _no_elementwise_derivative,
-                   elementwise=False),
+                   elementwise=False, range=(0.0, 1.0), label_values=(0.0, 1.0)),
     ]
 }
 

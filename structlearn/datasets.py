@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_array, check_positive_int, check_rng
+from .validation import check_array, check_positive_int, check_rng
 
 __all__ = [
     "DATASETS",

@@ -49,7 +49,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import check_array, check_positive_int, check_rng
+from .validation import check_array, check_positive_int, check_rng
 from .activations import get_activation
 from .history import History
 from .losses import get_loss

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_positive_int
+from .validation import check_positive_int
 from .activations import get_activation
 from .losses import get_loss
 

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-
 import numpy as np
 
-__all__ = ["History"]
+from .files import atomic_write
+
+__all__ = ["History", "plain"]
 
 
-def _plain(value):
-    """JSON-friendly version of numpy scalars and arrays."""
+def plain(value):
+    """A JSON-friendly copy of ``value``: numpy scalars and arrays as Python numbers and lists,
+    infinities as +-1e308 and NaN as None (JSON has neither)."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -30,9 +30,9 @@ def _plain(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else (1e308 if value > 0 else -1e308)
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -48,14 +48,14 @@ class History:
         """Append one per-epoch row."""
         row = dict(epoch=int(epoch), phase=str(phase), loss=float(loss), units=int(units),
                    weights=int(weights), seconds=float(seconds))
-        row.update({k: _plain(v) for k, v in metrics.items()})
+        row.update({k: plain(v) for k, v in metrics.items()})
         self.rows.append(row)
         return row
 
     def event(self, kind, *, epoch, **details):
         """Append one event (``unit_added``, ``block_added``, ``weights_pruned``, ``stop``...)."""
         ev = dict(epoch=int(epoch), kind=str(kind))
-        ev.update({k: _plain(v) for k, v in details.items()})
+        ev.update({k: plain(v) for k, v in details.items()})
         self.events.append(ev)
         return ev
 
@@ -91,7 +91,7 @@ class History:
         return self
 
     def to_dict(self) -> dict:
-        return {"rows": self.rows, "events": self.events, "meta": _plain(self.meta)}
+        return {"rows": self.rows, "events": self.events, "meta": plain(self.meta)}
 
     @classmethod
     def from_dict(cls, data) -> "History":
@@ -101,17 +101,7 @@ class History:
 
     def save(self, path):
         """Write JSON atomically (temporary file, then rename)."""
-        path = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(self.to_dict(), fh)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        return path
+        return atomic_write(path, json.dumps(self.to_dict()))
 
     @classmethod
     def load(cls, path) -> "History":

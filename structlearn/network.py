@@ -28,21 +28,55 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import __version__
-from ._validation import check_array, check_rng
 from .activations import get_activation
+from .initializers import get_initializer
+from .keys import carry_over, weight_keys
+from .files import atomic_write
 from .losses import get_loss
+from .targets import for_network
+from .validation import check_array, check_rng
 
-__all__ = ["Block", "Network", "carry_over"]
+__all__ = ["Block", "Network", "ForwardCache", "carry_over"]
 
 _FORMAT = "structlearn.network"
 _FORMAT_VERSION = 1
-_BIAS_SOURCE = -1
+
+
+@dataclass(frozen=True)
+class ForwardCache:
+    """What the network's last pass computed, for algorithms that act on it.
+
+    Returned by :attr:`Network.last_pass`. The arrays are the network's own
+    scratch buffers: read them, copy what you keep, and do not hold them across
+    another pass or a structural edit (both overwrite or drop them).
+
+    Attributes
+    ----------
+    nodes : list of ndarray
+        ``[X, y_0, y_1, ...]``: the input and every block's output values.
+    pre_activations : list of ndarray
+        ``z_k`` of every block (``y_k = f_k(z_k)``).
+    deltas : list of ndarray
+        ``dL/dz_k`` after :meth:`Network.loss_and_grad` (the blocks the
+        backward pass reached; undefined after a forward-only pass).
+    has_deltas : bool
+        True when the last pass was a forward-and-backward pass.
+    """
+
+    nodes: list
+    pre_activations: list
+    deltas: list
+    has_deltas: bool
+
+    @property
+    def outputs(self):
+        """The output block's values (``nodes[-1]``)."""
+        return self.nodes[-1]
 
 
 @dataclass(eq=False)
@@ -82,41 +116,6 @@ class Block:
     @property
     def fan_in(self) -> int:
         return self.W.shape[0]
-
-
-def carry_over(old_keys, old_values, new_keys, fill=0.0):
-    """Move per-parameter values (optimizer state) to a new parameter layout.
-
-    Parameters
-    ----------
-    old_keys, new_keys : ndarray of int64
-        :meth:`Network.param_keys` before and after a structural edit.
-    old_values : ndarray
-        Values aligned with ``old_keys``.
-    fill : float
-        Value for parameters that did not exist before (new units).
-
-    Returns
-    -------
-    ndarray aligned with ``new_keys``.
-    """
-    order = np.argsort(old_keys, kind="stable")
-    sorted_keys = old_keys[order]
-    pos = np.searchsorted(sorted_keys, new_keys)
-    pos_clipped = np.minimum(pos, len(sorted_keys) - 1)
-    found = (pos < len(sorted_keys)) & (sorted_keys[pos_clipped] == new_keys) if len(old_keys) else \
-        np.zeros(len(new_keys), bool)
-    out = np.full(len(new_keys), fill, dtype=old_values.dtype)
-    out[found] = old_values[order[pos_clipped[found]]]
-    return out
-
-
-def _glorot_bound(fan_in, fan_out, activation):
-    # Glorot & Bengio (2010) uniform bound; He et al. (2015) for rectifiers.
-    if activation in ("relu", "softplus"):
-        return np.sqrt(6.0 / fan_in)
-    bound = np.sqrt(6.0 / (fan_in + fan_out))
-    return bound * 4.0 if activation == "sigmoid" else bound
 
 
 class Network:
@@ -170,7 +169,7 @@ class Network:
 
     # ------------------------------------------------------------------ build
     @classmethod
-    def mlp(cls, sizes, hidden="relu", output=None, rng=None, dtype=np.float64):
+    def mlp(cls, sizes, hidden="relu", output=None, rng=None, dtype=np.float64, init="auto"):
         """A plain multi-layer perceptron, block ``k`` reading node ``k``.
 
         Parameters
@@ -181,22 +180,29 @@ class Network:
             Activations of the hidden blocks and of the output block; the
             default output is softmax for several outputs, sigmoid for one.
         rng : int, Generator or None
-            Source of the initial weights: Glorot-uniform (He-uniform for
-            ReLU/softplus), biases zero.
+            Source of the initial weights.
         dtype : float32 or float64
+        init : str or callable, default "auto"
+            Weight initialiser (:mod:`structlearn.initializers`): "auto" is
+            Glorot-uniform (He-uniform for ReLU/softplus) with zero biases;
+            "ash", "fahlman" or ``uniform(r)`` draw the biases from the same
+            range as the weights (as Ash's and Fahlman's codes do).
         """
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must be at least [n_in, n_out] with every size >= 1, got {sizes}")
         rng = check_rng(rng)
+        initializer = get_initializer(init)
+        # fixed-range initialisers (Ash, Fahlman) draw the biases too; fan-scaled ones start them at 0
+        bias_too = not (isinstance(init, str) and init in ("auto", "glorot", "he"))
         if output is None:
             output = "softmax" if sizes[-1] > 1 else "sigmoid"
         blocks = []
         for k, (fan_in, width) in enumerate(zip(sizes[:-1], sizes[1:])):
             act = output if k == len(sizes) - 2 else hidden
-            bound = _glorot_bound(fan_in, width, act)
-            blocks.append(dict(W=rng.uniform(-bound, bound, (fan_in, width)),
-                               b=np.zeros(width), activation=act, sources=(k,)))
+            W = initializer(rng, fan_in, width, act, (fan_in, width))
+            b = initializer(rng, fan_in, width, act, (width,)) if bias_too else np.zeros(width)
+            blocks.append(dict(W=W, b=b, activation=act, sources=(k,)))
         return cls(sizes[0], blocks, dtype=dtype)
 
     @classmethod
@@ -330,6 +336,7 @@ class Network:
         self._build_update_mask()
         self._keys = None
         self._workspaces = {}
+        self._last = None
         self.layout_version = getattr(self, "layout_version", -1) + 1
 
     def _build_update_mask(self):
@@ -358,13 +365,9 @@ class Network:
         not change when other units or blocks are added or removed.
         """
         if self._keys is None:
-            parts = []
-            for k, blk in enumerate(self.blocks):
-                src = np.concatenate([self.unit_ids[s] for s in blk.sources])
-                dst = self.unit_ids[k + 1]
-                parts.append((((src[:, None] + 1) << 32) | dst[None, :]).ravel())
-                parts.append(((_BIAS_SOURCE + 1) << 32) | dst)
-            self._keys = np.concatenate(parts).astype(np.int64)
+            self._keys = np.concatenate([
+                weight_keys(np.concatenate([self.unit_ids[s] for s in blk.sources]),
+                            self.unit_ids[k + 1]) for k, blk in enumerate(self.blocks)])
         return self._keys
 
     # ---------------------------------------------------------------- passes
@@ -387,6 +390,7 @@ class Network:
         """
         ws = self._workspace(len(X))
         values = [X] + ws["y"] if nodes is None else list(nodes[:start + 1]) + ws["y"][start:]
+        self._last = (len(X), values, False)
         zs = ws["z"]
         for k in range(start, len(self.blocks)):
             blk = self.blocks[k]
@@ -420,13 +424,17 @@ class Network:
         return self.forward(X)
 
     def predict_classes(self, X):
-        """Class labels: the arg-max output, or for one output the side of the
-        activation's midpoint (0.5 for sigmoid, 0 for symmetric ones)."""
+        """Class indices: the arg-max output, or for one output the side of the
+        output activation's midpoint (0.5 for sigmoid, 0 for the symmetric
+        ones; see :attr:`Activation.midpoint <structlearn.activations.Activation.midpoint>`).
+
+        The bare-network convention of :mod:`structlearn.targets`; an estimator's
+        ``predict`` gives its own labels.
+        """
         out = self.forward(X)
         if out.shape[1] > 1:
             return out.argmax(axis=1)
-        mid = 0.5 if self.blocks[-1].activation in ("sigmoid", "linear", "relu", "softplus") else 0.0
-        return (out[:, 0] > mid).astype(np.int64)
+        return (out[:, 0] > get_activation(self.blocks[-1].activation).midpoint).astype(np.int64)
 
     def check_X(self, X, name="X"):
         """Validate an input matrix and cast it to this network's dtype."""
@@ -454,7 +462,30 @@ class Network:
         value = loss.value(zs[out], values[-1], T)
         loss.grad(zs[out], values[-1], T, get_activation(self.blocks[out].activation), out=gs[out])
         self._backward(values, gs)
+        self._last = (len(X), values, True)
         return value
+
+    @property
+    def last_pass(self) -> ForwardCache:
+        """The node values (and, after :meth:`loss_and_grad`, the deltas) of the last pass.
+
+        Algorithms read this between epochs instead of running another pass:
+        :func:`~structlearn.train.train`'s epoch outputs, DNC's error statistics
+        and growth scores. See :class:`ForwardCache` for the lifetime rules.
+
+        Raises
+        ------
+        RuntimeError
+            If no pass has run since the network was built or last edited.
+        """
+        last = getattr(self, "_last", None)
+        if last is None or last[0] not in self._workspaces:
+            raise RuntimeError("no forward pass since the network was built or edited: call "
+                               "forward() or loss_and_grad() first")
+        n, values, has_deltas = last
+        ws = self._workspaces[n]
+        return ForwardCache(nodes=list(values), pre_activations=list(ws["z"]),
+                            deltas=list(ws["g"]), has_deltas=has_deltas)
 
     def _backward(self, values, deltas):
         """Back-propagate ``deltas[-1]`` (dL/dz of the output block) through the DAG.
@@ -493,15 +524,24 @@ class Network:
         """Loss and gradient (a copy of the flat :attr:`grads`) for ``(X, y)``.
 
         A validating convenience wrapper over :meth:`loss_and_grad`; ``y`` may be
-        class labels, which are encoded for ``loss`` (see :func:`encode_targets`).
+        class indices, encoded as :func:`structlearn.targets.for_network` says.
         """
-        from .train import encode_targets  # local: train imports network
         loss = get_loss(loss if loss is not None else self.default_loss())
         loss.check_output_activation(self.blocks[-1].activation)
         X = self.check_X(X)
-        T = encode_targets(y, self, loss, n_samples=len(X))
+        T = self.encode_targets(y, n_samples=len(X))
         value = self.loss_and_grad(X, T, loss)
         return value, self.grads.copy()
+
+    def encode_targets(self, y, n_samples=None, name="y"):
+        """``y`` (class indices, a 0/1 or encoded matrix, or real values) as the output targets.
+
+        The bare-network convention of :func:`structlearn.targets.for_network`.
+        """
+        if n_samples is not None and (np.ndim(y) == 0 or len(y) != n_samples):
+            raise ValueError(f"{name} must have {n_samples} rows (one per sample of X), "
+                             f"got shape {np.shape(y)}")
+        return for_network(self, y, name=name).encode(y, name, dtype=self.dtype)
 
     def default_loss(self) -> str:
         from .losses import default_loss_for
@@ -814,17 +854,7 @@ class Network:
         path = os.fspath(path)
         if not path.endswith(".npz"):
             path += ".npz"
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        return path
+        return atomic_write(path, writer=lambda fh: np.savez(fh, **arrays))
 
     @classmethod
     def load(cls, path):

@@ -45,7 +45,7 @@ import time
 
 import numpy as np
 
-from ._validation import check_positive_int, check_rng
+from .validation import check_positive_int, check_rng
 from .activations import get_activation
 from .hessian import HESSIAN_MODES, block_views, hessian_diagonal, hessian_diagonal_pass
 from .history import History
@@ -154,7 +154,7 @@ def _mean_metrics(network, X, T, loss):
         hi = min(n, lo + _CHUNK)
         m = evaluate(network, X[lo:hi], T[lo:hi], loss)
         total_loss += m["loss"] * (hi - lo) / n
-        total_acc += m["accuracy"] * (hi - lo) / n
+        total_acc += m.get("accuracy", np.nan) * (hi - lo) / n
     return total_loss, total_acc
 
 

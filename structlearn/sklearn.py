@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover - older scikit-learn
 from .cascor import CascadeCorrelation
 from .dnc import DynamicNodeCreation
 from .obd import OptimalBrainDamage
-from .train import _RANGES
+from .activations import get_activation
 
 __all__ = ["CascadeCorrelationClassifier", "CascadeCorrelationRegressor", "DNCClassifier",
            "DNCRegressor", "OBDMLPClassifier"]
@@ -119,7 +119,7 @@ class _ClassifierMixin(ClassifierMixin):
         if act == "softmax":
             P = out
         else:
-            low, high = _RANGES.get(act, (0.0, 1.0))
+            low, high = get_activation(act).label_values
             P = np.clip((out - low) / (high - low), 0.0, 1.0)
             if P.shape[1] == 1:
                 P = np.hstack([1.0 - P, P])

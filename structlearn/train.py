@@ -1,105 +1,317 @@
-"""The training loop shared by every algorithm.
+"""The training loop shared by every algorithm, and the way to step through it.
 
-:func:`train` runs minibatch (or full-batch) epochs of any optimizer over a
-:class:`~structlearn.network.Network`, with validation data, early stopping
-that restores the best weights, callbacks, divergence detection and the one
-:class:`~structlearn.history.History` format.
+:class:`Trainer` runs epochs of any step-wise optimizer over a
+:class:`~structlearn.network.Network` one at a time: iterate over
+:meth:`Trainer.epochs` and act between epochs (stop, add a unit, prune),
+reading each epoch's :class:`EpochResult`. :func:`train` is that loop with the
+usual stopping rules (early stopping that restores the best weights, a target
+loss, stop criteria, callbacks). Both write the one
+:class:`~structlearn.history.History` format; targets are encoded and scored
+by :mod:`structlearn.targets`.
 """
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_array, check_positive_int, check_rng
 from .history import History
 from .losses import get_loss
 from .optim import get_optimizer
+from .targets import TargetInfo, for_network
+from .validation import check_positive_int, check_rng
 
-__all__ = ["train", "evaluate", "encode_targets", "TrainingDiverged"]
+__all__ = ["train", "evaluate", "encode_targets", "Trainer", "EpochResult", "TrainingDiverged"]
 
 
 class TrainingDiverged(FloatingPointError):
     """The loss became NaN or infinite; the network holds its last good weights."""
 
 
-#: value range (low, high) of each output activation, for encoding class labels
-_RANGES = {"sigmoid": (0.0, 1.0), "symmetric_sigmoid": (-0.5, 0.5), "tanh": (-1.0, 1.0),
-           "softmax": (0.0, 1.0), "gaussian": (0.0, 1.0)}
+def encode_targets(y, network, loss=None, n_samples=None, name="y"):
+    """``y`` as the target matrix of ``network`` (the bare-network convention).
 
-
-def encode_targets(y, network, loss, n_samples=None, name="y"):
-    """Turn labels or targets into the target matrix for ``loss``.
-
-    * 2-D ``y`` of shape (n_samples, n_outputs): used as is.
-    * 1-D integer (or bool) labels: one-hot over the outputs when there are
-      several (``softmax_cross_entropy`` needs that), or a single column for one
-      output; both written in the output activation's range, e.g. -0.5/+0.5 for
-      Fahlman's symmetric sigmoid.
-    * 1-D floating values with one output: a regression target column.
+    Kept for existing code: the same as ``network.encode_targets(y, n_samples, name)``
+    (see :func:`structlearn.targets.for_network`). ``loss`` is not needed any more.
     """
-    loss = get_loss(loss)
-    y = np.asarray(y)
-    n_out = network.n_outputs
-    if n_samples is not None and (y.ndim == 0 or len(y) != n_samples):
-        raise ValueError(f"{name} must have {n_samples} rows (one per sample of X), "
-                         f"got shape {y.shape}")
-    if y.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold integer class labels or float targets, "
-                        f"got dtype {y.dtype}")
-    low, high = _RANGES.get(network.blocks[-1].activation, (0.0, 1.0))
-    if y.ndim == 2:
-        if y.shape[1] != n_out:
-            raise ValueError(f"{name} has {y.shape[1]} columns but the network has {n_out} outputs")
-        T = check_array(y, name, ndim=2, dtype=network.dtype)
-        return T
-    if y.ndim != 1:
-        raise ValueError(f"{name} must be 1-D labels or a 2-D target matrix, got shape {y.shape}")
-    is_labels = y.dtype.kind in "biu" or (loss.name == "softmax_cross_entropy")
-    if not is_labels:
-        if n_out != 1:
-            raise ValueError(f"{name}: 1-D float targets need a one-output network, "
-                             f"this one has {n_out} outputs")
-        return check_array(y.reshape(-1, 1), name, ndim=2, dtype=network.dtype)
-    if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise TypeError(f"{name} must hold integer class labels for loss {loss.name!r}")
-    labels = y.astype(np.int64)
-    n_classes = n_out if n_out > 1 else 2
-    if labels.min() < 0 or labels.max() >= n_classes:
-        raise ValueError(f"{name}: class labels must be in [0, {n_classes - 1}] for a network with "
-                         f"{n_out} output(s), got values in [{labels.min()}, {labels.max()}]")
-    if n_out == 1:
-        T = np.where(labels == 1, high, low).reshape(-1, 1)
-    else:
-        T = np.full((len(labels), n_out), low)
-        T[np.arange(len(labels)), labels] = high
-    return T.astype(network.dtype)
+    return network.encode_targets(y, n_samples=n_samples, name=name)
 
 
-def _accuracy(network, out, T):
-    """Fraction of patterns classified correctly.
+def _target_info(network, y, targets, name):
+    if targets is None:
+        return for_network(network, y, name=name)
+    if not isinstance(targets, TargetInfo):
+        raise TypeError(f"targets: expected a structlearn.targets.TargetInfo or None, "
+                        f"got {type(targets).__name__}")
+    if targets.n_outputs != network.n_outputs:
+        raise ValueError(f"targets: encode {targets.n_outputs} outputs but the network has "
+                         f"{network.n_outputs}")
+    return targets
 
-    Softmax outputs: the arg-max class.  Element-wise outputs: every output on
-    the same side of the activation's midpoint as its target (the "all bits
-    right" criterion of the Boolean benchmarks, e.g. binary addition).
+
+def _check_rows(X, y, name):
+    if np.ndim(y) == 0 or len(y) != len(X):
+        raise ValueError(f"{name} must have {len(X)} rows (one per sample of X), "
+                         f"got shape {np.shape(y)}")
+
+
+def evaluate(network, X, y, loss=None, *, targets=None, batch_size=10000):
+    """Loss and score of ``network`` on ``(X, y)``.
+
+    Parameters
+    ----------
+    network : Network
+    X : array (n_samples, n_inputs)
+    y : class indices, a 0/1 or encoded matrix, or real targets (see
+        :func:`structlearn.targets.for_network`), or anything ``targets`` encodes.
+    loss : str or Loss, optional
+        Default: the network's natural loss.
+    targets : TargetInfo, optional
+        How ``y`` is encoded and scored (an estimator's ``target_info_``);
+        default: the bare-network convention.
+    batch_size : int, default 10000
+        Rows per forward pass (bounds the memory of large sets).
+
+    Returns
+    -------
+    dict
+        ``loss``; for classification ``accuracy`` (the decoded class, or for
+        multi-label targets every output right) and ``accuracy_kind``
+        (``"class"`` or ``"pattern"``); for regression ``r2``. ``score`` is
+        the accuracy or the R^2: what the estimators' ``score`` returns.
     """
-    if network.blocks[-1].activation == "softmax":
-        return float(np.mean(out.argmax(axis=1) == T.argmax(axis=1)))
-    low, high = _RANGES.get(network.blocks[-1].activation, (0.0, 1.0))
-    mid = 0.5 * (low + high)
-    return float(np.mean(np.all((out > mid) == (T > mid), axis=1)))
-
-
-def evaluate(network, X, y, loss=None):
-    """Loss and accuracy of ``network`` on ``(X, y)``: a dict ``{loss, accuracy}``."""
     loss = get_loss(loss if loss is not None else network.default_loss())
     X = network.check_X(X)
-    T = encode_targets(y, network, loss, n_samples=len(X))
-    values = network._forward(X)
-    z = network._workspaces[len(X)]["z"][-1]
-    return {"loss": loss.value(z, values[-1], T), "accuracy": _accuracy(network, values[-1], T)}
+    _check_rows(X, y, "y")
+    info = _target_info(network, y, targets, "y")
+    T = info.encode(y, "y", dtype=network.dtype)
+    n = len(X)
+    total, outs = 0.0, []
+    for lo in range(0, n, batch_size):
+        xb, tb = X[lo:lo + batch_size], T[lo:lo + batch_size]
+        network._forward(xb)
+        cache = network.last_pass
+        total += loss.value(cache.pre_activations[-1], cache.outputs, tb) * len(xb)
+        outs.append(cache.outputs.copy())
+    out = outs[0] if len(outs) == 1 else np.concatenate(outs)
+    result = {"loss": total / n}
+    if info.is_classification:
+        result.update(accuracy=info.accuracy(out, T), accuracy_kind=info.accuracy_kind)
+        result["score"] = result["accuracy"]
+    else:
+        result["r2"] = info.score(out, T)
+        result["score"] = result["r2"]
+    return result
+
+
+@dataclass
+class EpochResult:
+    """What one epoch of a :class:`Trainer` did.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch number as written in the history (offset included).
+    loss : float
+        Mean training loss over the epoch's minibatches (each measured before
+        its own update; for full batch, the loss of the weights the epoch
+        started from).
+    accuracy : float or None
+        Training accuracy measured the same way (None for regression).
+    row : dict
+        The history row written for the epoch (validation metrics included).
+    full_batch_outputs : ndarray or None
+        For full-batch training, the outputs of the epoch's forward pass over
+        all training patterns (before the update): valid until the next epoch.
+    """
+
+    epoch: int
+    loss: float
+    accuracy: float | None
+    row: dict
+    full_batch_outputs: np.ndarray | None = None
+    trainer: "Trainer" = field(default=None, repr=False)
+
+    def outputs(self):
+        """Outputs over all training patterns: this epoch's pass when full batch,
+        else a forward pass with the current weights."""
+        if self.full_batch_outputs is not None:
+            return self.full_batch_outputs
+        return self.trainer.outputs()
+
+
+class Trainer:
+    """The one training loop, one epoch at a time.
+
+    ``for result in trainer.epochs(n): ...`` trains epoch after epoch; between
+    two epochs the caller may read the results, edit the network in place
+    (the optimizer carries its state across the edit by weight key), replace
+    it (``trainer.network = grown``) or stop (``break``). :meth:`finish`
+    writes the final ``stop`` event. :func:`train` and Dynamic Node Creation
+    are written this way.
+
+    Parameters are those of :func:`train` (``epochs`` and the stopping rules
+    apart). ``targets`` (a :class:`~structlearn.targets.TargetInfo`) says how
+    ``y`` is encoded and scored; by default the bare-network convention of
+    :func:`structlearn.targets.for_network`.
+
+    Attributes
+    ----------
+    network : Network
+    X, T : ndarray
+        The training inputs and encoded targets (the network's dtype).
+    targets : TargetInfo
+    loss : Loss
+    optimizer : Optimizer
+    history : History
+    epoch : int
+        The last epoch finished (offset included).
+    stop_reason : str or None
+        ``"diverged"`` after a rollback; set by :meth:`finish`.
+    """
+
+    def __init__(self, network, X, y, *, loss=None, optimizer="adam", batch_size=None,
+                 shuffle=True, validation=None, targets=None, rng=None, history=None,
+                 phase="train", epoch_offset=0, progress=None, on_divergence="raise"):
+        from .network import Network
+
+        if not isinstance(network, Network):
+            raise TypeError(f"network must be a structlearn Network, got {type(network).__name__}")
+        self.loss = get_loss(loss if loss is not None else network.default_loss())
+        self.loss.check_output_activation(network.blocks[-1].activation)
+        self.X = network.check_X(X)
+        _check_rows(self.X, y, "y")
+        self.targets = _target_info(network, y, targets, "y")
+        self.T = self.targets.encode(y, "y", dtype=network.dtype)
+        n = len(self.X)
+        self.batch_size = n if batch_size is None else min(check_positive_int(batch_size,
+                                                                              "batch_size"), n)
+        if on_divergence not in ("raise", "rollback"):
+            raise ValueError(f"on_divergence must be 'raise' or 'rollback', got {on_divergence!r}")
+        self.on_divergence = on_divergence
+        self.validation = None
+        if validation is not None:
+            if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+                raise ValueError("validation must be a pair (X_val, y_val)")
+            Xv = network.check_X(validation[0], "validation X")
+            _check_rows(Xv, validation[1], "validation y")
+            self.validation = (Xv, self.targets.encode(validation[1], "validation y",
+                                                       dtype=network.dtype))
+        self.optimizer = get_optimizer(optimizer)
+        self.shuffle = bool(shuffle)
+        self.rng = check_rng(rng)
+        self.history = History() if history is None else history
+        self.phase = phase
+        self.epoch = int(epoch_offset)
+        self.progress = progress
+        self.stop_reason = None
+        self._network = network
+        self._outputs = None
+        self._start = time.perf_counter()
+
+    @property
+    def network(self):
+        return self._network
+
+    @network.setter
+    def network(self, network):
+        """Train another network from the next epoch on (one an edit returned)."""
+        if network.n_inputs != self._network.n_inputs or \
+                network.n_outputs != self._network.n_outputs:
+            raise ValueError("network: the replacement must have the same inputs and outputs")
+        if network.dtype != self._network.dtype:
+            raise ValueError(f"network: the replacement must have dtype {self._network.dtype}")
+        self._network = network
+
+    def outputs(self):
+        """The network's outputs over all training patterns, with the current weights (a copy)."""
+        return self._network.forward(self.X)
+
+    def _record(self, train_loss, train_acc):
+        net = self._network
+        row = {} if train_acc is None else {"accuracy": train_acc}
+        if self.validation is not None:
+            m = evaluate(net, *self.validation, self.loss, targets=self.targets)
+            row["val_loss"] = m["loss"]
+            row.update({"val_accuracy": m["accuracy"]} if "accuracy" in m else {"val_r2": m["r2"]})
+        return self.history.log(epoch=self.epoch, phase=self.phase, loss=train_loss,
+                                units=net.n_hidden_units, weights=net.n_active_weights,
+                                seconds=time.perf_counter() - self._start, **row)
+
+    def _diverged(self, snapshot, message):
+        self._network.params[:] = snapshot
+        self.history.event("stop", epoch=self.epoch, reason="diverged")
+        self.stop_reason = "diverged"
+        if self.on_divergence == "raise":
+            raise TrainingDiverged(message)
+
+    def epochs(self, n):
+        """Train up to ``n`` epochs, yielding an :class:`EpochResult` after each.
+
+        On a NaN/inf loss (or non-finite weights) the weights of the start of
+        that epoch are restored, a ``stop`` event with reason ``"diverged"`` is
+        written, and :class:`TrainingDiverged` is raised (``on_divergence=
+        "raise"``) or the iteration ends with ``stop_reason == "diverged"``.
+        """
+        n = check_positive_int(n, "epochs", minimum=0)
+        if self.optimizer.full_batch_solver:
+            raise ValueError(f"{type(self.optimizer).__name__} runs a whole minimisation; use "
+                             "train(), not Trainer.epochs()")
+        bar = _Progress(n, self.progress)
+        # Overflow on the way to a NaN loss is expected and handled (rollback or
+        # TrainingDiverged); numpy's warnings would only add noise.
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                for _ in range(n):
+                    result = self._one_epoch()
+                    if result is None:
+                        return
+                    bar.update(result.epoch, result.loss)
+                    yield result
+        finally:
+            bar.close()
+
+    def _one_epoch(self):
+        net, X, T, info = self._network, self.X, self.T, self.targets
+        n, batch = len(X), self.batch_size
+        self.epoch += 1
+        snapshot = net.params.copy()
+        order = self.rng.permutation(n) if self.shuffle and batch < n else None
+        Xe, Te = (X, T) if order is None else (X[order], T[order])
+        total, correct = 0.0, 0.0
+        full_batch = batch >= n
+        for lo in range(0, n, batch):
+            xb, tb = Xe[lo:lo + batch], Te[lo:lo + batch]
+            value = net.loss_and_grad(xb, tb, self.loss)
+            if not np.isfinite(value):
+                self._diverged(snapshot, f"loss became {value} in epoch {self.epoch}; weights "
+                               "restored to the start of that epoch (lower the learning rate?)")
+                return None
+            out = net.last_pass.outputs
+            if full_batch:
+                if self._outputs is None or self._outputs.shape != out.shape:
+                    self._outputs = np.empty_like(out)
+                np.copyto(self._outputs, out)
+            if info.is_classification:
+                correct += info.accuracy(out, tb) * len(xb)
+            total += value * len(xb)
+            self.optimizer.step(net)
+        if not np.all(np.isfinite(net.params)):
+            self._diverged(snapshot, f"weights became non-finite in epoch {self.epoch}; "
+                           "restored to the start of that epoch")
+            return None
+        acc = correct / n if info.is_classification else None
+        row = self._record(total / n, acc)
+        return EpochResult(epoch=self.epoch, loss=total / n, accuracy=acc, row=row,
+                           full_batch_outputs=self._outputs if full_batch else None, trainer=self)
+
+    def finish(self, reason, **details):
+        """Write the final ``stop`` event (``reason`` and any details); return the history."""
+        self.stop_reason = reason
+        self.history.event("stop", epoch=self.history.epochs, reason=reason, **details)
+        return self.history
 
 
 class _Progress:
@@ -135,15 +347,16 @@ class _Progress:
 
 def train(network, X, y, *, loss=None, optimizer="adam", epochs=100, batch_size=None,
           shuffle=True, validation=None, early_stopping=None, restore_best=True,
-          min_delta=0.0, target_loss=None, callbacks=(), rng=None, history=None,
-          phase="train", epoch_offset=0, progress=None, on_divergence="raise"):
+          min_delta=0.0, target_loss=None, stop_when=(), callbacks=(), rng=None, history=None,
+          phase="train", epoch_offset=0, progress=None, on_divergence="raise", targets=None):
     """Train ``network`` **in place**; return its :class:`History`.
 
     Parameters
     ----------
     network : Network
     X : array (n_samples, n_inputs)
-    y : labels (n_samples,) or targets (n_samples, n_outputs); see :func:`encode_targets`.
+    y : class indices (n_samples,), a 0/1 or encoded matrix, or real targets;
+        see :func:`structlearn.targets.for_network`.
     loss : str or Loss, optional
         Default: softmax cross-entropy for a softmax output, sigmoid
         cross-entropy for a sigmoid output, else mean squared error.
@@ -162,9 +375,15 @@ def train(network, X, y, *, loss=None, optimizer="adam", epochs=100, batch_size=
         With early stopping, put back the weights of the best epoch.
     target_loss : float, optional
         Stop as soon as the training loss is at or below it.
+    stop_when : sequence of callables
+        Stop criteria ``criterion(result) -> bool`` called with each epoch's
+        :class:`EpochResult` (for example :class:`structlearn.dnc.AshCriterion`);
+        the stop reason is the criterion's ``name`` attribute (default ``"criterion"``).
     callbacks : sequence of callables
         ``callback(epoch, network, history) -> bool``, called after each epoch;
-        returning True stops training.
+        returning True stops training. To act between epochs with more than
+        that (edit the network, read the epoch's outputs), iterate over a
+        :class:`Trainer` instead.
     rng : int, Generator or None
         For shuffling.
     history : History, optional
@@ -178,139 +397,85 @@ def train(network, X, y, *, loss=None, optimizer="adam", epochs=100, batch_size=
     on_divergence : {"raise", "rollback"}
         On a NaN/inf loss, restore the weights from the start of the epoch and
         raise :class:`TrainingDiverged` ("raise") or stop and record it ("rollback").
+    targets : TargetInfo, optional
+        How ``y`` is encoded and scored (an estimator passes its ``target_info_``).
 
     Returns
     -------
     History
     """
-    from .network import Network
-
-    if not isinstance(network, Network):
-        raise TypeError(f"network must be a structlearn Network, got {type(network).__name__}")
-    loss = get_loss(loss if loss is not None else network.default_loss())
-    loss.check_output_activation(network.blocks[-1].activation)
-    X = network.check_X(X)
-    T = encode_targets(y, network, loss, n_samples=len(X))
+    trainer = Trainer(network, X, y, loss=loss, optimizer=optimizer, batch_size=batch_size,
+                      shuffle=shuffle, validation=validation, targets=targets, rng=rng,
+                      history=history, phase=phase, epoch_offset=epoch_offset,
+                      progress=progress, on_divergence=on_divergence)
     epochs = check_positive_int(epochs, "epochs", minimum=0)
-    n = len(X)
-    batch_size = n if batch_size is None else min(check_positive_int(batch_size, "batch_size"), n)
-    if on_divergence not in ("raise", "rollback"):
-        raise ValueError(f"on_divergence must be 'raise' or 'rollback', got {on_divergence!r}")
     if early_stopping is not None:
         early_stopping = check_positive_int(early_stopping, "early_stopping")
-    if validation is not None:
-        if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
-            raise ValueError("validation must be a pair (X_val, y_val)")
-        Xv = network.check_X(validation[0], "validation X")
-        Tv = encode_targets(validation[1], network, loss, n_samples=len(Xv), name="validation y")
-    optimizer = get_optimizer(optimizer)
-    rng = check_rng(rng)
-    history = History() if history is None else history
+    if any(not callable(c) for c in stop_when):
+        raise TypeError("stop_when: expected callables criterion(result) -> bool")
+    if trainer.optimizer.full_batch_solver:
+        return _run_solver(trainer, epochs, callbacks, target_loss)
 
-    start_time = time.perf_counter()
-    best = (np.inf, None, 0)  # (monitored loss, params copy, epoch)
+    best = (np.inf, None, epoch_offset, None)  # (monitored loss, params copy, epoch, layout)
     since_best = 0
-    bar = _Progress(epochs, progress)
-    stop_reason = "max_epochs"
-
-    def record(epoch, train_loss, train_acc):
-        row = dict(accuracy=train_acc)
-        if validation is not None:
-            row.update({f"val_{k}": v for k, v in evaluate(network, Xv, Tv, loss).items()})
-        history.log(epoch=epoch_offset + epoch, phase=phase, loss=train_loss,
-                    units=network.n_hidden_units, weights=network.n_active_weights,
-                    seconds=time.perf_counter() - start_time, **row)
-        bar.update(epoch, train_loss)
-        return row.get("val_loss", train_loss)
-
-    # Overflow on the way to a NaN loss is expected and handled below
-    # (rollback or TrainingDiverged); numpy's warnings would only add noise.
-    errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
-    errstate.__enter__()
-    try:
-        if optimizer.full_batch_solver:
-            stop_reason = _run_solver(network, X, T, loss, optimizer, epochs, record, callbacks,
-                                      history, target_loss)
-            return history
-        for epoch in range(1, epochs + 1):
-            snapshot = network.params.copy()
-            order = rng.permutation(n) if shuffle and batch_size < n else None
-            Xe, Te = (X, T) if order is None else (X[order], T[order])
-            total, correct = 0.0, 0.0
-            for lo in range(0, n, batch_size):
-                xb, tb = Xe[lo:lo + batch_size], Te[lo:lo + batch_size]
-                value = network.loss_and_grad(xb, tb, loss)
-                if not np.isfinite(value):
-                    network.params[:] = snapshot
-                    msg = (f"loss became {value} in epoch {epoch_offset + epoch}; weights restored "
-                           "to the start of that epoch (lower the learning rate?)")
-                    history.event("stop", epoch=epoch_offset + epoch, reason="diverged")
-                    if on_divergence == "raise":
-                        raise TrainingDiverged(msg)
-                    return history
-                out = network._workspaces[len(xb)]["y"][-1]
-                correct += _accuracy(network, out, tb) * len(xb)
-                total += value * len(xb)
-                optimizer.step(network)
-            if not np.all(np.isfinite(network.params)):
-                network.params[:] = snapshot
-                history.event("stop", epoch=epoch_offset + epoch, reason="diverged")
-                if on_divergence == "raise":
-                    raise TrainingDiverged(f"weights became non-finite in epoch {epoch_offset + epoch}; "
-                                           "restored to the start of that epoch")
-                return history
-            monitored = record(epoch, total / n, correct / n)
-            if monitored < best[0] - min_delta:
-                best = (monitored, network.params.copy() if restore_best else None, epoch)
-                since_best = 0
-            else:
-                since_best += 1
-            if target_loss is not None and total / n <= target_loss:
-                stop_reason = "target_loss"
-                break
-            if early_stopping is not None and since_best >= early_stopping:
-                stop_reason = "early_stopping"
-                if restore_best and best[1] is not None:
-                    network.params[:] = best[1]
-                break
-            if any(cb(epoch_offset + epoch, network, history) for cb in callbacks):
-                stop_reason = "callback"
-                break
-        history.event("stop", epoch=history.epochs, reason=stop_reason,
-                      best_epoch=epoch_offset + best[2])
-        return history
-    finally:
-        errstate.__exit__(None, None, None)
-        bar.close()
+    reason = "max_epochs"
+    for result in trainer.epochs(epochs):
+        net = trainer.network
+        monitored = result.row.get("val_loss", result.loss)
+        layout = (id(net), net.layout_version)
+        if monitored < best[0] - min_delta or best[3] != layout:
+            # a structural edit (by a callback) makes older weights unusable
+            best = (monitored, net.params.copy() if restore_best else None, result.epoch, layout)
+            since_best = 0
+        else:
+            since_best += 1
+        if target_loss is not None and result.loss <= target_loss:
+            reason = "target_loss"
+            break
+        if early_stopping is not None and since_best >= early_stopping:
+            reason = "early_stopping"
+            if restore_best and best[1] is not None:
+                net.params[:] = best[1]
+            break
+        hit = next((c for c in stop_when if c(result)), None)
+        if hit is not None:
+            reason = getattr(hit, "name", "criterion")
+            break
+        if any(cb(result.epoch, net, trainer.history) for cb in callbacks):
+            reason = "callback"
+            break
+    if trainer.stop_reason == "diverged":
+        return trainer.history
+    return trainer.finish(reason, best_epoch=best[2])
 
 
-def _run_solver(network, X, T, loss, optimizer, epochs, record, callbacks, history, target_loss):
+def _run_solver(trainer, epochs, callbacks, target_loss):
     """Full-batch minimisation (L-BFGS): one solver iteration is one epoch."""
-    last = {}
+    network, X, T, loss, info = trainer.network, trainer.X, trainer.T, trainer.loss, \
+        trainer.targets
 
     def objective():
         value = network.loss_and_grad(X, T, loss)
-        last["loss"] = value
         return value if np.isfinite(value) else np.inf
 
     reason = ["max_epochs"]
 
     def on_iteration(it):
         value = network.loss_and_grad(X, T, loss)  # loss at the accepted point
-        acc = _accuracy(network, network._workspaces[len(X)]["y"][-1], T)
-        record(it, value, acc)
+        trainer.epoch += 1
+        trainer._record(value, info.accuracy(network.last_pass.outputs, T))
         if target_loss is not None and value <= target_loss:
             reason[0] = "target_loss"
             return True
-        if any(cb(it, network, history) for cb in callbacks):
+        if any(cb(trainer.epoch, network, trainer.history) for cb in callbacks):
             reason[0] = "callback"
             return True
         return False
 
-    result = optimizer.run(network, objective, epochs, on_iteration)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        result = trainer.optimizer.run(network, objective, epochs, on_iteration)
     if result is not None and reason[0] == "max_epochs" and result.nit < epochs:
         reason[0] = "converged"
     if not np.all(np.isfinite(network.params)):
         raise TrainingDiverged("L-BFGS produced non-finite weights")
-    history.event("stop", epoch=history.epochs, reason=reason[0])
-    return reason[0]
+    return trainer.finish(reason[0])

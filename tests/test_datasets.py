@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from structlearn import datasets
-from structlearn._validation import check_array, check_positive_int, check_rng
+from structlearn.validation import check_array, check_positive_int, check_rng
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 

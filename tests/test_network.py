@@ -226,9 +226,9 @@ def test_bad_inputs_named(X, match):
 def test_bad_labels_and_targets():
     net = Network.mlp([2, 3, 3], rng=0)
     X = np.zeros((4, 2))
-    with pytest.raises(TypeError, match="y must hold"):
+    with pytest.raises(TypeError, match="bare network takes class indices"):
         train(net, X, np.array(["a", "b", "c", "d"]), epochs=1)
-    with pytest.raises(ValueError, match="class labels must be in"):
+    with pytest.raises(ValueError, match="class labels must be output indices in"):
         train(net, X, np.array([0, 1, 2, 3]), epochs=1)
     with pytest.raises(ValueError, match="y must have 4 rows"):
         train(net, X, np.array([0, 1]), epochs=1)

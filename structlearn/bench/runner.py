@@ -39,7 +39,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from ..history import History, _plain
+from ..history import History, plain as _plain
 from .suites import TrialSpec, load_plugins
 
 __all__ = ["run_suite", "run_trial", "RunSummary", "ResultsExistError", "ExtraMissingError",

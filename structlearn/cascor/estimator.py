@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from .._validation import check_array, check_positive_int, check_rng
+from ..validation import check_array, check_positive_int, check_rng
 from ..activations import get_activation
 from .pool import CandidatePool
 from .runner import BatchRunner, RunConfig

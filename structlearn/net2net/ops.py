@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import check_array, check_rng
+from ..validation import check_array, check_rng
 from ..activations import get_activation
 from ..network import Network
 

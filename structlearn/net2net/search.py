@@ -38,9 +38,10 @@ import time
 
 import numpy as np
 
-from .._validation import check_array, check_positive_int, check_rng
+from ..validation import check_array, check_positive_int, check_rng
 from ..history import History
-from ..network import Network, _glorot_bound
+from ..initializers import glorot_bound
+from ..network import Network
 from ..optim import get_optimizer
 from ..train import evaluate, train
 from .ops import deeper, wider
@@ -122,11 +123,11 @@ def _pad_units(net, k, new_width, rng):
     net = net.copy()
     blk = net.blocks[k]
     n = new_width - blk.width
-    bound = _glorot_bound(blk.fan_in, new_width, blk.activation)
+    bound = glorot_bound(blk.fan_in, new_width, blk.activation)
     outgoing = {}
     for j in net.consumers(k + 1):
         cb = net.blocks[j]
-        ob = _glorot_bound(cb.fan_in + n, cb.width, cb.activation)
+        ob = glorot_bound(cb.fan_in + n, cb.width, cb.activation)
         outgoing[j] = rng.uniform(-ob, ob, (n, cb.width))
     net.add_units(k, n, incoming=rng.uniform(-bound, bound, (blk.fan_in, n)), bias=0.0,
                   outgoing=outgoing)
@@ -139,7 +140,7 @@ def _add_layer(net, after, how, deeper_method, rng):
     net = net.copy()
     blk = net.blocks[after]
     width = blk.width
-    bound = _glorot_bound(width, width, blk.activation)
+    bound = glorot_bound(width, width, blk.activation)
     net.add_block(width, (after + 1,), blk.activation, position=after + 1, replace=after + 1,
                   W=rng.uniform(-bound, bound, (width, width)), b=0.0)
     return net

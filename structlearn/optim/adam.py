@@ -1,7 +1,8 @@
 """Adam (Kingma & Ba 2015, Algorithm 1)."""
 import numpy as np
 
-from .base import OPTIMIZERS, Optimizer, _check_float
+from ..validation import check_number
+from .base import OPTIMIZERS, Optimizer
 
 
 class Adam(Optimizer):
@@ -25,10 +26,10 @@ class Adam(Optimizer):
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__()
-        self.lr = _check_float(lr, "lr", low_open=True)
-        self.beta1 = _check_float(beta1, "beta1", 0.0, 0.999999)
-        self.beta2 = _check_float(beta2, "beta2", 0.0, 0.999999999)
-        self.eps = _check_float(eps, "eps", low_open=True)
+        self.lr = check_number(lr, "lr", 0.0, closed="right")
+        self.beta1 = check_number(beta1, "beta1", 0.0, 0.999999)
+        self.beta2 = check_number(beta2, "beta2", 0.0, 0.999999999)
+        self.eps = check_number(eps, "eps", 0.0, closed="right")
         self._tmp = None
 
     def _update(self, params, grads, mask):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..network import carry_over
+from ..keys import carry_over
+
 
 __all__ = ["Optimizer", "OPTIMIZERS", "get_optimizer"]
 
@@ -67,17 +68,6 @@ class Optimizer:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
-
-
-def _check_float(value, name, low=0.0, high=np.inf, low_open=False):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value) or value < low or value > high or (low_open and value == low):
-        rng = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
-        raise ValueError(f"{name} must be in {rng}, got {value}")
-    return value
 
 
 OPTIMIZERS: dict[str, type] = {}

@@ -2,7 +2,8 @@
 import numpy as np
 from scipy.optimize import minimize
 
-from .base import OPTIMIZERS, Optimizer, _check_float
+from ..validation import check_number
+from .base import OPTIMIZERS, Optimizer
 
 
 class LBFGS(Optimizer):
@@ -26,7 +27,7 @@ class LBFGS(Optimizer):
         if int(history) < 1:
             raise ValueError(f"history must be >= 1, got {history}")
         self.history = int(history)
-        self.tol = _check_float(tol, "tol")
+        self.tol = check_number(tol, "tol", 0.0)
 
     def run(self, network, objective, max_iter, callback=None):
         """Minimise ``objective()`` (which fills ``network.grads`` and returns the

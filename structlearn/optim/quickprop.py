@@ -15,7 +15,8 @@ cascor code).  Fahlman's C code divides by ``p - s`` unguarded; when
 """
 import numpy as np
 
-from .base import OPTIMIZERS, Optimizer, _check_float
+from ..validation import check_number
+from .base import OPTIMIZERS, Optimizer
 
 __all__ = ["quickprop_step", "Quickprop"]
 
@@ -78,9 +79,9 @@ class Quickprop(Optimizer):
 
     def __init__(self, epsilon=0.35, mu=1.75, decay=0.0):
         super().__init__()
-        self.epsilon = _check_float(epsilon, "epsilon", low_open=True)
-        self.mu = _check_float(mu, "mu", low_open=True)
-        self.decay = _check_float(decay, "decay")
+        self.epsilon = check_number(epsilon, "epsilon", 0.0, closed="right")
+        self.mu = check_number(mu, "mu", 0.0, closed="right")
+        self.decay = check_number(decay, "decay", 0.0)
 
     def _compute_step(self, params, grads):
         step, s = quickprop_step(params, grads, self.state["prev_steps"],

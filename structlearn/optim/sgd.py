@@ -1,5 +1,6 @@
 """Stochastic gradient descent with (optionally Nesterov) momentum."""
-from .base import OPTIMIZERS, Optimizer, _check_float
+from ..validation import check_number
+from .base import OPTIMIZERS, Optimizer
 
 
 class SGD(Optimizer):
@@ -16,8 +17,8 @@ class SGD(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.9, nesterov=False):
         super().__init__()
-        self.lr = _check_float(lr, "lr", low_open=True)
-        self.momentum = _check_float(momentum, "momentum", 0.0, 0.999999)
+        self.lr = check_number(lr, "lr", 0.0, closed="right")
+        self.momentum = check_number(momentum, "momentum", 0.0, 0.999999)
         self.nesterov = bool(nesterov)
 
     def _update(self, params, grads, mask):
