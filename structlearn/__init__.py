@@ -4,7 +4,7 @@ Net2Net, Dynamic Node Creation, Optimal Brain Damage and Cascade-Correlation
 share one :class:`Network` representation (blocks with explicit sources), one
 training loop (:func:`train`) and one :class:`History` format.
 """
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 from .activations import ACTIVATIONS, get_activation  # noqa: E402
 from .losses import LOSSES, get_loss  # noqa: E402

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import __version__
+from .version import __version__
 from .activations import get_activation
 from .initializers import get_initializer
 from .keys import carry_over, weight_keys
