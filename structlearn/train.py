@@ -209,6 +209,7 @@ class Trainer:
         self.stop_reason = None
         self._network = network
         self._outputs = None
+        self._good = (None, None)  # (weights with a finite loss, the layout they belong to)
         self._start = time.perf_counter()
 
     @property
@@ -239,6 +240,21 @@ class Trainer:
         return self.history.log(epoch=self.epoch, phase=self.phase, loss=train_loss,
                                 units=net.n_hidden_units, weights=net.n_active_weights,
                                 seconds=time.perf_counter() - self._start, **row)
+
+    def _last_good(self, snapshot, verified):
+        """The latest weights known to give a finite loss.
+
+        The start-of-epoch ``snapshot`` is known good once the epoch's first
+        batch (computed with exactly those weights) had a finite loss. If that
+        first loss was already infinite (the previous epoch's last step blew the
+        weights up), the previous epoch's start is the last good point.
+        """
+        if verified:
+            return snapshot
+        good, layout = self._good
+        if good is not None and layout == (id(self._network), self._network.layout_version):
+            return good
+        return snapshot  # the first epoch: the weights training started from
 
     def _diverged(self, snapshot, message):
         self._network.params[:] = snapshot
@@ -278,6 +294,7 @@ class Trainer:
         n, batch = len(X), self.batch_size
         self.epoch += 1
         snapshot = net.params.copy()
+        verified = False  # does the snapshot itself give a finite loss?
         order = self.rng.permutation(n) if self.shuffle and batch < n else None
         Xe, Te = (X, T) if order is None else (X[order], T[order])
         total, correct = 0.0, 0.0
@@ -286,9 +303,13 @@ class Trainer:
             xb, tb = Xe[lo:lo + batch], Te[lo:lo + batch]
             value = net.loss_and_grad(xb, tb, self.loss)
             if not np.isfinite(value):
-                self._diverged(snapshot, f"loss became {value} in epoch {self.epoch}; weights "
-                               "restored to the start of that epoch (lower the learning rate?)")
+                restored = self._last_good(snapshot, verified)
+                when = "that epoch" if restored is snapshot else "the epoch before"
+                self._diverged(restored, f"loss became {value} in epoch {self.epoch}; weights "
+                               f"restored to the start of {when}, the last weights with a finite "
+                               "loss (lower the learning rate?)")
                 return None
+            verified = True
             out = net.last_pass.outputs
             if full_batch:
                 if self._outputs is None or self._outputs.shape != out.shape:
@@ -302,6 +323,7 @@ class Trainer:
             self._diverged(snapshot, f"weights became non-finite in epoch {self.epoch}; "
                            "restored to the start of that epoch")
             return None
+        self._good = (snapshot, (id(net), net.layout_version))
         acc = correct / n if info.is_classification else None
         row = self._record(total / n, acc)
         return EpochResult(epoch=self.epoch, loss=total / n, accuracy=acc, row=row,

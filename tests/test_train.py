@@ -166,3 +166,25 @@ def test_train_bad_arguments(kwargs, match):
 def test_optimizer_bad_parameters(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):
         cls(**kwargs)
+
+
+@pytest.mark.parametrize("make_opt", [lambda: Adam(lr=1e200), lambda: SGD(lr=1e10)])
+@pytest.mark.parametrize("batch_size", [None, 8])
+@pytest.mark.parametrize("on_divergence", ["rollback", "raise"])
+def test_divergence_restores_the_last_weights_with_a_finite_loss(make_opt, batch_size,
+                                                                 on_divergence):
+    """The start-of-epoch snapshot can itself be already diverged (its loss inf): then the
+    epoch before is restored, so the network never keeps weights with a non-finite loss."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = 3 * X[:, 0]
+    net = Network.mlp([3, 5, 1], hidden="tanh", output="linear", rng=0)
+    kwargs = dict(loss="mse", optimizer=make_opt(), epochs=50, batch_size=batch_size,
+                  on_divergence=on_divergence)
+    if on_divergence == "raise":
+        with pytest.raises(TrainingDiverged):
+            train(net, X, y, **kwargs)
+    else:
+        assert train(net, X, y, **kwargs).stop_reason == "diverged"
+    assert np.all(np.isfinite(net.params))
+    assert np.isfinite(evaluate(net, X, y, "mse")["loss"])
