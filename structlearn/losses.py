@@ -54,6 +54,22 @@ class Loss:
                 "use loss='softmax_cross_entropy' with a softmax output"
             )
 
+    #: the values a target may take (None: any finite value)
+    target_range: tuple[float, float] | None = None
+
+    def check_targets(self, T, name="y") -> None:
+        """Raise ValueError if the encoded targets ``T`` are outside :attr:`target_range`.
+
+        A cross-entropy trained on a target above 1 or below 0 has no minimum and reports a
+        negative loss.
+        """
+        if self.target_range is None:
+            return
+        lo, hi = self.target_range
+        if np.any(T < lo) or np.any(T > hi):
+            raise ValueError(f"{name}: loss {self.name!r} needs targets in [{lo:g}, {hi:g}], got "
+                             f"values in [{float(np.min(T)):g}, {float(np.max(T)):g}]")
+
     def value(self, z, y, t) -> float:  # pragma: no cover - interface
         raise NotImplementedError
 
@@ -101,6 +117,7 @@ class SoftmaxCrossEntropy(Loss):
 
     name: str = "softmax_cross_entropy"
     requires_output: tuple[str, ...] | None = ("softmax",)
+    target_range: tuple[float, float] | None = (0.0, 1.0)
 
     def value(self, z, y, t):
         zmax = z.max(axis=1, keepdims=True)
@@ -122,6 +139,7 @@ class SigmoidCrossEntropy(Loss):
 
     name: str = "sigmoid_cross_entropy"
     requires_output: tuple[str, ...] | None = ("sigmoid",)
+    target_range: tuple[float, float] | None = (0.0, 1.0)
 
     def value(self, z, y, t):
         # log(1 + e^z) - t z, written to stay finite for large |z|.

@@ -185,6 +185,7 @@ class Trainer:
         _check_rows(self.X, y, "y")
         self.targets = _target_info(network, y, targets, "y")
         self.T = self.targets.encode(y, "y", dtype=network.dtype)
+        self.loss.check_targets(self.T, "y")
         n = len(self.X)
         self.batch_size = n if batch_size is None else min(check_positive_int(batch_size,
                                                                               "batch_size"), n)
@@ -199,6 +200,7 @@ class Trainer:
             _check_rows(Xv, validation[1], "validation y")
             self.validation = (Xv, self.targets.encode(validation[1], "validation y",
                                                        dtype=network.dtype))
+            self.loss.check_targets(self.validation[1], "validation y")
         self.optimizer = get_optimizer(optimizer)
         self.shuffle = bool(shuffle)
         self.rng = check_rng(rng)

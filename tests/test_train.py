@@ -188,3 +188,13 @@ def test_divergence_restores_the_last_weights_with_a_finite_loss(make_opt, batch
         assert train(net, X, y, **kwargs).stop_reason == "diverged"
     assert np.all(np.isfinite(net.params))
     assert np.isfinite(evaluate(net, X, y, "mse")["loss"])
+
+
+def test_cross_entropy_refuses_targets_outside_0_1():
+    net = Network.mlp([2, 3, 1], output="sigmoid", rng=0)
+    X = np.zeros((3, 2))
+    with pytest.raises(ValueError, match=r"y: loss 'sigmoid_cross_entropy' needs targets in \[0, 1\]"):
+        train(net, X, np.array([[0.0], [2.0], [1.0]]), epochs=1)
+    with pytest.raises(ValueError, match="validation y"):
+        train(net, X, np.array([0, 1, 1]), epochs=1,
+              validation=(X, np.array([[0.0], [-1.0], [1.0]])))
