@@ -21,7 +21,7 @@ from .history import History
 from .losses import get_loss
 from .optim import get_optimizer
 from .targets import TargetInfo, for_network
-from .validation import check_positive_int, check_rng
+from .validation import Check, Interval, check_positive_int, check_rng, validate_params
 
 __all__ = ["train", "evaluate", "encode_targets", "Trainer", "EpochResult", "TrainingDiverged"]
 
@@ -202,6 +202,7 @@ class Trainer:
                                                        dtype=network.dtype))
             self.loss.check_targets(self.validation[1], "validation y")
         self.optimizer = get_optimizer(optimizer)
+        validate_params({"shuffle": shuffle}, {"shuffle": ["boolean"]})
         self.shuffle = bool(shuffle)
         self.rng = check_rng(rng)
         self.history = History() if history is None else history
@@ -369,6 +370,25 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+def _callables(value):
+    try:
+        return all(callable(c) for c in value)
+    except TypeError:
+        return False
+
+
+_TRAIN_CONSTRAINTS = {
+    "epochs": [Interval(int, 0)],
+    "early_stopping": [Interval(int, 1), None],
+    "min_delta": [Interval(float, 0)],
+    "target_loss": [Interval(float), None],
+    "restore_best": ["boolean"],
+    "stop_when": [Check(_callables, "a sequence of callables criterion(result) -> bool")],
+    "callbacks": [Check(_callables, "a sequence of callables callback(epoch, network, "
+                                    "history) -> bool")],
+}
+
+
 def train(network, X, y, *, loss=None, optimizer="adam", epochs=100, batch_size=None,
           shuffle=True, validation=None, early_stopping=None, restore_best=True,
           min_delta=0.0, target_loss=None, stop_when=(), callbacks=(), rng=None, history=None,
@@ -432,11 +452,9 @@ def train(network, X, y, *, loss=None, optimizer="adam", epochs=100, batch_size=
                       shuffle=shuffle, validation=validation, targets=targets, rng=rng,
                       history=history, phase=phase, epoch_offset=epoch_offset,
                       progress=progress, on_divergence=on_divergence)
-    epochs = check_positive_int(epochs, "epochs", minimum=0)
-    if early_stopping is not None:
-        early_stopping = check_positive_int(early_stopping, "early_stopping")
-    if any(not callable(c) for c in stop_when):
-        raise TypeError("stop_when: expected callables criterion(result) -> bool")
+    validate_params(dict(epochs=epochs, early_stopping=early_stopping, min_delta=min_delta,
+                         target_loss=target_loss, restore_best=restore_best,
+                         stop_when=stop_when, callbacks=callbacks), _TRAIN_CONSTRAINTS)
     if trainer.optimizer.full_batch_solver:
         return _run_solver(trainer, epochs, callbacks, target_loss)
 

@@ -198,3 +198,17 @@ def test_cross_entropy_refuses_targets_outside_0_1():
     with pytest.raises(ValueError, match="validation y"):
         train(net, X, np.array([0, 1, 1]), epochs=1,
               validation=(X, np.array([[0.0], [-1.0], [1.0]])))
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(callbacks=5), TypeError, "callbacks: expected a sequence of callables"),
+    (dict(min_delta=float("nan")), ValueError, "min_delta: expected a finite number"),
+    (dict(early_stopping=0), ValueError, "early_stopping: expected an integer in"),
+    (dict(epochs=2.5), TypeError, "epochs: expected an integer"),
+    (dict(stop_when=[1]), TypeError, "stop_when"),
+    (dict(shuffle="yes"), TypeError, "shuffle: expected True or False"),
+])
+def test_train_arguments_are_named_in_errors(kwargs, error, match):
+    X, y = xor()
+    with pytest.raises(error, match=match):
+        train(Network.mlp([2, 2, 1], rng=0), X, y, **kwargs)
