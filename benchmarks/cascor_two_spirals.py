@@ -105,6 +105,7 @@ def figures(out_dir, X, y, seed=0):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from structlearn import evaluate
     from structlearn.plotting import plot_decision_boundary, plot_network, save_figure
 
     os.makedirs(out_dir, exist_ok=True)
@@ -116,7 +117,7 @@ def figures(out_dir, X, y, seed=0):
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.4 * rows))
     for ax, i in zip(axes.ravel(), picks):
         units, net = snaps[i]
-        acc = np.mean(net.predict_classes(X) == y)
+        acc = evaluate(net, X, y, targets=plain.target_info_)["accuracy"]
         plot_decision_boundary(net, X, y, ax=ax, resolution=150, show_points=True,
                                title=f"{units} hidden unit{'s' if units != 1 else ''}: "
                                      f"{100 * acc:.0f}% right")

@@ -24,7 +24,7 @@ if "ipykernel" not in sys.modules:
     matplotlib.use("Agg")  # no display needed when run as a script
 import matplotlib.pyplot as plt  # noqa: E402
 
-from structlearn import datasets  # noqa: E402
+from structlearn import datasets, evaluate  # noqa: E402
 from structlearn.cascor import CascadeCorrelation  # noqa: E402
 from structlearn.plotting import plot_decision_boundary  # noqa: E402
 from structlearn.plotting import example_options  # noqa: E402
@@ -39,10 +39,13 @@ QUICK, OUT = example_options("Cascade-correlation on the two spirals", globals()
 X, y = datasets.two_spirals()
 model = CascadeCorrelation(max_hidden_units=4 if QUICK else 50, snapshots=True, rng=0).fit(X, y)
 print(f"solved: {model.success_}, hidden units: {model.hidden_units_}, "
-      f"epochs: {model.n_epochs_}, stop: {model.stop_reason_}")
+      f"epochs: {model.n_epochs_}, stop: {model.stop_reason_}, "
+      f"train accuracy: {model.score(X, y):.0%}")
 
 # %% [markdown]
-# Six snapshots, evenly spaced from no hidden unit to the final network.
+# Six snapshots, evenly spaced from no hidden unit to the final network. A snapshot is a
+# bare `Network`; `evaluate(..., targets=model.target_info_)` scores its outputs the way
+# `model.score` does (`model.predict` gives labels, `model.decision_function` raw outputs).
 
 # %%
 snaps = model.snapshots_
@@ -52,7 +55,7 @@ for ax in axes.flat[len(picks):]:
     ax.axis("off")
 for ax, i in zip(axes.flat, picks):
     units, net = snaps[i]
-    acc = (net.predict_classes(X) == y).mean()
+    acc = evaluate(net, X, y, targets=model.target_info_)["accuracy"]
     plot_decision_boundary(net, X, y, ax=ax, resolution=60 if QUICK else 150,
                            title=f"{units} hidden units, train acc {acc:.0%}")
 fig.suptitle("Cascade-correlation on the two spirals: the boundary as units are added")

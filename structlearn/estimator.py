@@ -231,6 +231,7 @@ class Estimator:
 
     def predict(self, X):
         """Class labels (classification), 0/1 rows (multi-label) or values (regression)."""
+        self._check_fitted()
         return self.target_info_.decode(self.decision_function(X))
 
     @available_if(_classifies)
@@ -238,6 +239,7 @@ class Estimator:
         """Class scores in [0, 1], rows summing to 1 (see :meth:`TargetInfo.proba
         <structlearn.targets.TargetInfo.proba>`: probabilities for a softmax output,
         scores in probability form otherwise)."""
+        self._check_fitted()
         return self.target_info_.proba(self.decision_function(X))
 
     def score(self, X, y):

@@ -769,6 +769,74 @@ class Network:
         self._pack()
         return self
 
+    def add_sources(self, block, nodes, W=0.0):
+        """Make ``block`` read the extra earlier ``nodes`` too, **in place**.
+
+        The new weight rows are ``W`` (default ``0.0``: the network's function is
+        unchanged, so this is a function-preserving edit). Cascade-correlation
+        uses it to let an output block that reads only some nodes (an MLP's
+        output reads the last hidden layer) see every node before new units are
+        added.
+
+        Parameters
+        ----------
+        block : int
+            Index of the block that gains sources.
+        nodes : sequence of int
+            Nodes the block does not read yet, each in ``0..block`` (node ``k``
+            is the output of block ``k - 1``, node 0 the input).
+        W : float or array (rows, width), default 0.0
+            Weights of the new rows: a scalar for all of them, or one row per unit
+            of the new nodes, taken in ascending node order.
+
+        Returns
+        -------
+        self
+
+        Notes
+        -----
+        Afterwards ``sources`` is in ascending node order: the new rows are
+        inserted where their nodes fall, and the existing rows move with their
+        sources (so an empty ``nodes`` only sorts the sources). A masked block's
+        mask gains True rows (the new weights are trainable); unit identities,
+        and so the weights' keys, are unchanged.
+        """
+        k = self._check_block(block)
+        blk = self.blocks[k]
+        try:
+            new = [int(s) for s in np.asarray(nodes, dtype=np.int64).ravel()]
+        except (TypeError, ValueError):
+            raise TypeError(f"nodes: expected a sequence of node numbers, got {nodes!r}") from None
+        if len(set(new)) != len(new):
+            raise ValueError(f"nodes: lists a node twice: {new}")
+        bad = [s for s in new if not 0 <= s <= k]
+        if bad:
+            raise ValueError(f"nodes: block {k} may read nodes 0..{k} only, got {bad}")
+        already = [s for s in new if s in blk.sources]
+        if already:
+            raise ValueError(f"nodes: block {k} already reads {already} (sources {blk.sources})")
+        new = sorted(new)
+        sizes = self.node_sizes
+        if W is None:
+            raise TypeError("W: expected a number or an array of weights, got None")
+        W = self._init_or_check(W, (sum(sizes[s] for s in new), blk.width), 0.0, None, "W")
+        old_rows = dict(self._rows[k])
+        new_rows, pos = {}, 0
+        for s in new:
+            new_rows[s] = W[pos:pos + sizes[s]]
+            pos += sizes[s]
+        sources = sorted(list(blk.sources) + new)
+        blk.W = np.concatenate([blk.W[old_rows[s]] if s in old_rows else new_rows[s]
+                                for s in sources], axis=0)
+        if blk.mask is not None:
+            blk.mask = np.concatenate([blk.mask[old_rows[s]] if s in old_rows
+                                       else np.ones((sizes[s], blk.width), bool)
+                                       for s in sources], axis=0)
+        blk.sources = tuple(sources)
+        self._check_structure()
+        self._pack()
+        return self
+
     def set_mask(self, block, mask):
         """Set the weight mask of ``block`` **in place** (False = pruned, held at 0).
 

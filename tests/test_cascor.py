@@ -194,7 +194,7 @@ class _Recorder(BatchRunner):
 def test_installed_unit_output_weights_are_minus_correlation():
     X, y = ds.parity(3)
     est = CascadeCorrelation(weight_multiplier=0.7, max_hidden_units=3)
-    cfg, Xc, T, val = est._prepare(X, y, None)
+    cfg, Xc, T, val, _ = est._prepare(np.asarray(X, float), y, None, None)
     runner = _Recorder(Xc, T, [np.random.default_rng(s) for s in (0, 1)], cfg)
     results = runner.run()
     assert len(runner.seen) >= 2
@@ -361,7 +361,7 @@ def test_validation_patience_cuts_back_to_the_best_size():
     best = min(checks, key=lambda e: e["error"])
     assert m.hidden_units_ == best["units"] == m.network_.n_hidden_units
     assert checks[-1]["units"] - best["units"] == 3
-    err = np.sum((m.predict(xv)[:, 0] - tv) ** 2)
+    err = np.sum((m.predict(xv) - tv) ** 2)    # regression: values shaped like y
     np.testing.assert_allclose(err, best["error"], rtol=1e-8)
 
 
@@ -409,14 +409,14 @@ def test_bad_data_gives_clear_errors():
         m.fit(X, np.zeros(4, int))
     with pytest.raises(ValueError, match="not fitted"):
         CascadeCorrelation().predict(X)
-    with pytest.raises(ValueError, match="columns"):
+    with pytest.raises(ValueError, match="validation X: expected 2 features"):
         m.fit(X, y, validation=(np.ones((3, 3)), np.array([0, 1, 0])))
-    with pytest.raises(ValueError, match="labels not seen"):
+    with pytest.raises(ValueError, match="labels not among the classes"):
         m.fit(X, y, validation=(X, np.array([0, 1, 2, 1])))
     with pytest.raises(ValueError, match="seeds"):
         m.fit_trials(X, y, [])
     m.fit(X, y)
-    with pytest.raises(ValueError, match="columns"):
+    with pytest.raises(ValueError, match="features"):
         m.predict(np.ones((2, 3)))
 
 
@@ -426,3 +426,196 @@ def test_bench_trials_are_registered():
     assert row["success"] and row["hidden_units"] >= 1 and row["crossings"] > 0
     assert isinstance(net, Network) and history.stop_reason == "victory"
     assert "quick" in get_trial("cascor").suites and "full" in get_trial("cascor").suites
+
+
+# ---------------------------------------------------------- the estimator contract
+def test_predict_gives_labels_and_decision_function_raw_outputs():
+    X, y = ds.xor()
+    labels = np.array(["no", "yes"])[y]
+    m = CascadeCorrelation(rng=0).fit(X, labels)
+    assert list(m.classes_) == ["no", "yes"] and m.n_features_in_ == 2 and m.n_outputs_ == 1
+    D = m.decision_function(X)
+    assert D.shape == (4, 1) and np.all(np.abs(D) < 0.5)       # symmetric sigmoid outputs
+    np.testing.assert_array_equal(D, m.network_.forward(X))
+    np.testing.assert_array_equal(m.predict(X), labels)
+    np.testing.assert_array_equal(m.predict_classes(X), m.predict(X))   # the old name
+    assert m.score(X, labels) == 1.0 and isinstance(m.n_epochs_, int)
+    P = m.predict_proba(X)
+    np.testing.assert_array_equal(m.classes_[P.argmax(axis=1)], labels)
+    x = np.linspace(-1, 1, 30)[:, None]
+    r = CascadeCorrelation(rng=0, max_hidden_units=2).fit(x, x[:, 0] ** 2)
+    assert r.predict(x).shape == (30,) and not hasattr(r, "classes_")
+    with pytest.raises(ValueError, match="regression"):
+        r.predict_classes(x)
+
+
+# ------------------------------------------------------------ Network.add_sources
+def test_add_sources_preserves_the_function_and_keeps_rows_in_place():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((9, 3))
+    net = Network.mlp([3, 4, 5, 2], hidden="tanh", rng=0)
+    mask = rng.random((5, 2)) > 0.3
+    net.set_mask(2, mask)
+    before, keys = net.forward(X), set(net.param_keys().tolist())
+    old = net.copy()
+    assert net.add_sources(2, [1, 0]) is net
+    blk = net.blocks[2]
+    assert blk.sources == (0, 1, 2) and blk.W.shape == (3 + 4 + 5, 2)
+    assert np.max(np.abs(net.forward(X) - before)) < 1e-10
+    np.testing.assert_array_equal(blk.W[7:], old.blocks[2].W)       # node 2's rows, moved
+    assert np.all(blk.W[:7] == 0.0)
+    np.testing.assert_array_equal(blk.mask[7:], mask)
+    assert blk.mask[:7].all()
+    assert keys <= set(net.param_keys().tolist())                   # old weights keep keys
+    # rows for the new sources: ascending node order, and the function moves by x @ W
+    net2 = Network.mlp([3, 4, 5, 2], hidden="tanh", rng=0)
+    nodes = net2.forward(X, return_nodes=True)
+    W1 = rng.standard_normal((3, 5))
+    net2.add_sources(1, [0], W=W1)
+    assert net2.blocks[1].sources == (0, 1)
+    z = nodes[0] @ W1 + nodes[1] @ net2.blocks[1].W[3:] + net2.blocks[1].b
+    np.testing.assert_allclose(net2.forward(X, return_nodes=True)[2], np.tanh(z), rtol=1e-12)
+    # sources listed out of order end up ascending, rows following their nodes
+    spec = [dict(W=rng.standard_normal((3, 4)), b=np.zeros(4), activation="tanh", sources=(0,)),
+            dict(W=rng.standard_normal((7, 2)), b=np.zeros(2), activation="linear",
+                 sources=(1, 0))]
+    odd = Network(3, spec)
+    y0 = odd.forward(X)
+    odd.add_sources(1, [])
+    assert odd.blocks[1].sources == (0, 1)
+    np.testing.assert_array_equal(odd.blocks[1].W, np.r_[spec[1]["W"][4:], spec[1]["W"][:4]])
+    assert np.max(np.abs(odd.forward(X) - y0)) < 1e-10
+    with pytest.raises(ValueError, match="already reads"):
+        net.add_sources(2, [1])
+    with pytest.raises(ValueError, match="nodes 0..1"):
+        net.add_sources(1, [2])
+    with pytest.raises(ValueError, match="twice"):
+        Network.mlp([3, 4, 5, 2], rng=0).add_sources(2, [0, 0])
+    with pytest.raises(ValueError, match="W must have shape"):
+        Network.mlp([3, 4, 5, 2], rng=0).add_sources(2, [0], W=np.ones((4, 2)))
+
+
+# ------------------------------------------------------- fit(network=...)
+def _first_outputs(est, X, y, network):
+    """The outputs the first output phase starts from: f(W @ V) of the runner's arrays."""
+    cfg, Xc, T, val, start = est._prepare(np.asarray(X, float), y, network, None)
+    runner = BatchRunner(Xc, T, [np.random.default_rng(0)], cfg, network=start)
+    fan = int(runner.fan[0])
+    return runner.out_act.f(runner.W[0, :runner.O, :fan] @ runner.V[0, :fan]).T
+
+
+def _targets(net, y):
+    off, on = get_activation(net.blocks[-1].activation).label_values
+    return np.where(np.asarray(y)[:, None] == 1, on, off)
+
+
+def _assert_unchanged(net, before):
+    np.testing.assert_array_equal(net.params, before.params)
+    assert [(b.sources, b.trainable, None if b.mask is None else b.mask.tolist())
+            for b in net.blocks] == [(b.sources, b.trainable, None if b.mask is None
+                                      else b.mask.tolist()) for b in before.blocks]
+
+
+def test_fit_from_a_previous_cascor_network():
+    X, y = ds.two_spirals()
+    first = CascadeCorrelation(max_hidden_units=4, rng=0, pool_type="sibling_descendant",
+                               history="phase").fit(X, y)
+    start = first.network_
+    before = start.copy()
+    est = CascadeCorrelation(max_hidden_units=3, rng=1, pool_type="sibling_descendant")
+    # the first output phase starts from exactly the given function (float64)
+    assert np.max(np.abs(_first_outputs(est, X, y, start) - start.forward(X))) < 1e-10
+    m = est.fit(X, y, network=start)
+    _assert_unchanged(start, before)
+    row = m.history_.rows[0]
+    assert row["phase"] == "output" and row["units"] == first.hidden_units_
+    np.testing.assert_allclose(row["true_error"],
+                               np.sum((start.forward(X) - _targets(start, y)) ** 2), rtol=1e-10)
+    net = m.network_
+    assert m.hidden_units_ == net.n_hidden_units <= first.hidden_units_ + 3
+    for blk, old in zip(net.blocks[:len(start.blocks) - 1], start.blocks[:-1]):
+        np.testing.assert_array_equal(blk.W, old.W)           # the given units are kept fixed
+        assert blk.sources == old.sources and not blk.trainable
+    assert net.blocks[-1].sources == tuple(range(len(net.blocks)))
+    added = m.history_.events_of("unit_added")
+    assert added and added[0]["new_layer"] and added[0]["units"] == first.hidden_units_ + 1
+    assert added[0]["depth"] == first.depth_ + 1 and m.depth_ == net.depth
+    assert m.history_.meta["start_network"]["hidden_units"] == first.hidden_units_
+    assert m.predict(X).shape == (len(X),) and m.score(X, y) >= first.score(X, y) - 0.05
+
+
+def test_fit_from_an_obd_pruned_mlp_keeps_masks():
+    from structlearn.obd import OptimalBrainDamage
+
+    X, y = ds.two_spirals()
+    obd = OptimalBrainDamage(hidden_layer_sizes=(8,), activation="tanh", output="sigmoid",
+                             epochs=100, target_fraction=0.5, rng=0).fit(X, y)
+    start = obd.network_.copy()
+    assert start.blocks[-1].activation == "sigmoid" and start.blocks[-1].sources == (1,)
+    out_mask = np.ones(start.blocks[-1].W.shape, bool)
+    out_mask[::3] = False                                   # some pruned output weights too
+    start.set_mask(start.output_block, out_mask if start.blocks[-1].mask is None
+                   else out_mask & start.blocks[-1].mask)
+    out_mask = start.blocks[-1].mask.copy()
+    before = start.copy()
+    est = CascadeCorrelation(max_hidden_units=3, rng=0, snapshots=True)
+    assert np.max(np.abs(_first_outputs(est, X, y, start) - start.forward(X))) < 1e-10
+    m = est.fit(X, y, network=start)
+    _assert_unchanged(start, before)
+    np.testing.assert_allclose(m.history_.rows[0]["true_error"],
+                               np.sum((start.forward(X) - _targets(start, y)) ** 2), rtol=1e-10)
+    net = m.network_
+    hid = net.blocks[0]
+    np.testing.assert_array_equal(hid.W, start.blocks[0].W)    # the MLP's hidden layer: fixed
+    np.testing.assert_array_equal(hid.mask, start.blocks[0].mask)
+    assert hid.trainable == start.blocks[0].trainable
+    out = net.blocks[-1]
+    assert out.activation == "sigmoid" and out.sources == tuple(range(len(net.blocks)))
+    rows = dict(net.source_rows(net.output_block))
+    np.testing.assert_array_equal(out.mask[rows[1]], out_mask)   # the pruned output weights
+    assert np.all(out.W[~out.mask] == 0.0)                       # ... stayed zero
+    assert out.mask[rows[0]].all() and np.any(out.W[rows[0]] != 0.0)   # added sources trained
+    for _, snap in m.snapshots_:
+        assert np.all(snap.blocks[-1].W[~snap.blocks[-1].mask] == 0.0)
+    assert m.hidden_units_ == start.n_hidden_units + len(m.history_.events_of("unit_added"))
+    assert set(m.predict(X)) <= {0, 1} and m.score(X, y) > 0.5
+
+
+def test_fit_trials_from_a_network_equal_single_fits():
+    X, y = ds.parity(3)
+    start = CascadeCorrelation(max_hidden_units=1, rng=0).fit(X, y).network_
+    batch = CascadeCorrelation(max_hidden_units=3).fit_trials(X, y, [4, 5], network=start)
+    for seed, r in zip([4, 5], batch):
+        single = CascadeCorrelation(max_hidden_units=3, rng=seed).fit(X, y, network=start)
+        np.testing.assert_array_equal(r.network.params, single.network_.params)
+
+
+def test_validation_cut_back_keeps_the_given_units():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3, 3, (25, 1))
+    t = np.sin(2 * x[:, 0]) + 0.3 * rng.standard_normal(25)
+    xv = np.linspace(-3, 3, 200)[:, None]
+    start = CascadeCorrelation(rng=0, max_hidden_units=2).fit(x, t).network_
+    m = CascadeCorrelation(rng=0, error_index_threshold=0.0, max_hidden_units=25,
+                           validation_patience=1).fit(x, t, network=start,
+                                                      validation=(xv, np.sin(2 * xv[:, 0])))
+    assert m.stop_reason_ == "validation"
+    assert m.hidden_units_ == m.network_.n_hidden_units >= start.n_hidden_units
+    for blk, old in zip(m.network_.blocks, start.blocks[:-1]):
+        np.testing.assert_array_equal(blk.W, old.W)
+
+
+def test_a_network_cascor_cannot_train_gives_a_clear_error():
+    X, y = ds.xor()
+    est = CascadeCorrelation(rng=0)
+    with pytest.raises(ValueError, match="network: its output activation is 'softmax'"):
+        est.fit(X, y, network=Network.mlp([2, 3, 2], output="softmax", rng=0))
+    with pytest.raises(ValueError, match="network: it has 3 outputs"):
+        est.fit(X, y, network=Network.mlp([2, 3, 3], output="sigmoid", rng=0))
+    net = Network.mlp([2, 3, 1], output="sigmoid", rng=0)
+    with pytest.raises(ValueError, match="output_activation"):
+        CascadeCorrelation(output_activation="tanh").fit(X, y, network=net)
+    with pytest.raises(ValueError, match="frozen"):
+        est.fit(X, y, network=net.copy().freeze(net.output_block))
+    with pytest.raises(ValueError, match="linear"):
+        est.fit(X, y, network=Network.mlp([2, 3, 1], output="linear", rng=0))

@@ -61,9 +61,10 @@ def _run(dataset, seed, pool_type, *, max_hidden_units=None, dtype=None, compare
     net = model.network_
     extra = dict(crossings_forward=model.crossings_forward_, stop_reason=model.stop_reason_,
                  pool_type=pool_type)
-    if data.n_classes is None:   # 0/1 target matrices: a pattern counts if every bit is right
-        extra["train_accuracy"] = model.score(data.X_train, data.y_train)
-        extra["test_accuracy"] = model.score(data.X_test, data.y_test)
+    # the estimator's own score: the decoded class (for 0/1 target matrices a pattern
+    # counts if every bit is right), as its predict gives it
+    extra["train_accuracy"] = model.score(data.X_train, data.y_train)
+    extra["test_accuracy"] = model.score(data.X_test, data.y_test)
     if digits:
         extra.update(_digits_extras(model, data, seed, compare_mlp, mlp_epochs))
     if "dataset_source" in data.info:
@@ -75,11 +76,14 @@ def _run(dataset, seed, pool_type, *, max_hidden_units=None, dtype=None, compare
 
 def _digits_extras(model, data, seed, compare_mlp, mlp_epochs):
     """Test accuracy after every installed unit, and an MLP with as many weights."""
+    from ..train import evaluate
+
     out = {}
     curve = []
     for units, snap in model.snapshots_:
-        acc = float(np.mean(snap.predict_classes(data.X_test) == data.y_test))
-        curve.append([int(units), int(snap.n_weights), acc])
+        # a snapshot's outputs, decoded and scored as the estimator's own (target_info_)
+        acc = evaluate(snap, data.X_test, data.y_test, targets=model.target_info_)["accuracy"]
+        curve.append([int(units), int(snap.n_weights), float(acc)])
     out["test_accuracy_by_units"] = curve
     if compare_mlp:
         from ..network import Network

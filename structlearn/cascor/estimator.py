@@ -1,38 +1,55 @@
 """The Cascade-Correlation estimator (Fahlman & Lebiere 1990) and its multi-trial runner."""
 from __future__ import annotations
 
-import numbers
-import os
-
 import numpy as np
 
-from ..validation import check_array, check_positive_int, check_rng
-from ..activations import get_activation
+from ..activations import ACTIVATIONS
+from ..estimator import Estimator
+from ..parallel import blas_threads, process_pool
+from ..validation import Check, InstanceOf, Interval, Options, check_rng, validate_params
 from .pool import CandidatePool
 from .runner import BatchRunner, RunConfig
 
 __all__ = ["CascadeCorrelation"]
 
-#: output activations a cascor network may use, with their value range
-_OUTPUT_RANGES = {"symmetric_sigmoid": (-0.5, 0.5), "sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0),
-                  "linear": None}
+#: the output activations cascade-correlation trains: those of Fahlman's code (sigmoid-type
+#: and linear). Not softmax: its outputs are coupled, and quickprop's per-weight secant steps
+#: then overshoot and diverge (tried: two-spirals never leaves 50%).
+_OUTPUTS = ("symmetric_sigmoid", "sigmoid", "tanh", "linear")
+#: activations a hidden unit may have
+_HIDDEN = tuple(name for name, act in ACTIVATIONS.items() if act.elementwise)
 
 
-def _check_number(value, name, low=None, high=None, low_open=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    too_low = low is not None and (value < low or (low_open and value == low))
-    bad = not np.isfinite(value) or too_low or (high is not None and value > high)
-    if bad:
-        lo = "-inf" if low is None else low
-        hi = "inf" if high is None else high
-        interval = f"{'(' if low_open else '['}{lo}, {hi}]"
-        raise ValueError(f"{name}: expected a number in {interval}, got {value}")
-    return value
+class _FloatDtype(Options):
+    """float32 or float64, as a numpy type, dtype or name."""
+
+    def __init__(self):
+        super().__init__(np.float32, np.float64, "float32", "float64")
+
+    def accepts(self, value):
+        try:
+            return np.dtype(value) in (np.dtype(np.float32), np.dtype(np.float64))
+        except (TypeError, ValueError):
+            return False
+
+    def __str__(self):
+        return "float32 or float64"
 
 
-class CascadeCorrelation:
+def _names(value):
+    return isinstance(value, (list, tuple)) and len(value) > 0 and \
+        all(isinstance(v, str) for v in value)
+
+
+def _positive(kind):
+    return [Interval(kind, 0, None, closed="neither")]
+
+
+def _non_negative(kind):
+    return [Interval(kind, 0, None)]
+
+
+class CascadeCorrelation(Estimator):
     """Cascade-Correlation with quickprop, and the sibling/descendant pool.
 
     Fahlman, S. E. & Lebiere, C. (1990). *The Cascade-Correlation Learning
@@ -42,8 +59,8 @@ class CascadeCorrelation:
     Cascade-Correlation Learning Architecture*, CMU technical report
     (October 1994).
 
-    The network starts with inputs wired straight to the outputs.  Then, in
-    turn:
+    The network starts with inputs wired straight to the outputs (or from a
+    given network: see :meth:`fit`).  Then, in turn:
 
     * **Output phase.** Only the output weights learn, by quickprop on the
       squared error (error derivative ``(y - t)(f'(z) + 0.1)``: the
@@ -72,8 +89,9 @@ class CascadeCorrelation:
     pool_size : int, default 8
         Candidates trained at once (C code ``Ncand`` = 8; the paper: 8).
     max_hidden_units : int, default 50
-        Most units to install.  The C code's default is 25; the reference
-        two-spirals runs (``anchors.md``) used 50.
+        Most units to install (new units: those of a network given to ``fit``
+        do not count).  The C code's default is 25; the reference two-spirals
+        runs (``anchors.md``) used 50.
     unit_type : str or sequence of str, default "symmetric_sigmoid"
         Candidate activation: the code's sigmoid in -0.5..+0.5.  ``"tanh"`` and
         ``"gaussian"`` (``exp(-a^2/2)``, as in the code) are options; a sequence
@@ -81,7 +99,11 @@ class CascadeCorrelation:
     output_activation : str, optional
         ``"symmetric_sigmoid"`` (default for classification, the code's
         output type), ``"sigmoid"``, ``"tanh"``, or ``"linear"`` (default for
-        regression; no sigmoid-prime offset).
+        regression; no sigmoid-prime offset).  Not softmax: quickprop's
+        per-weight steps diverge on its coupled outputs.  With a network given
+        to ``fit``,
+        the network's output activation is used (a different one here is an
+        error).
     output_epsilon : float, default 1.0
         Quickprop step size for output weights, divided by the number of
         patterns (code: ``outEpsilon`` 1.0).
@@ -142,10 +164,12 @@ class CascadeCorrelation:
         are the covariance's either way.  ``"covariance"`` is the paper's
         definition (and Fahlman's Lisp code's).
     task : {"auto", "classification", "regression"}, default "auto"
-        ``"auto"``: integer labels (1-D) or 0/1 target matrices are
-        classification, anything else regression.
+        ``"auto"``: class labels (1-D integers, booleans, strings, any hashable
+        values of one type) and 0/1 target matrices (multi-label) are
+        classification, real values regression (:mod:`structlearn.targets`).
     dtype : float64 or float32, default float64
         Floating type of the network and every pass (the C code uses float).
+        A network given to ``fit`` is converted to it.
     history : {"epoch", "phase"}, default "epoch"
         Log one History row per epoch, or one per phase (cheaper for many trials).
     snapshots : bool, default False
@@ -158,16 +182,33 @@ class CascadeCorrelation:
     ----------
     network_ : Network
     history_ : History
+    classes_ : ndarray
+        The class labels in output order (classification only: absent for
+        multi-label and regression targets).
+    n_features_in_, n_outputs_ : int
+    target_info_ : TargetInfo
+        How targets are encoded for the outputs and decoded by ``predict``.
     success_ : bool
     stop_reason_ : str
+        ``"victory"``, ``"max_units"``, ``"validation"`` or ``"diverged"``.
     n_epochs_ : int
+        Output epochs with an update plus every candidate epoch (as the code counts).
     crossings_ : int
         Connection crossings: multiply-accumulates over connections, forward
         and backward, per pattern, in both phases (the paper's measure).
     crossings_forward_ : int
     hidden_units_, depth_ : int
+        Of ``network_`` (a given network's hidden units included).
     snapshots_ : list of (int, Network)
-    classes_ : ndarray or None
+    task_, multilabel_, n_inputs_
+        Kept from before the estimator contract: ``"classification"`` or
+        ``"regression"``, whether the targets are a 0/1 matrix, and
+        ``n_features_in_`` (``target_info_.kind`` says more).
+
+    See Also
+    --------
+    structlearn.estimator.Estimator : the contract (``predict``,
+        ``decision_function``, ``predict_proba``, ``score``, ``get_params``).
 
     Notes
     -----
@@ -180,6 +221,42 @@ class CascadeCorrelation:
     code; the output weights' quickprop state carries over from one output
     phase to the next, as in the code.
     """
+
+
+    _parameter_constraints = {
+        "pool_size": [Interval(int, 1, None)],
+        "max_hidden_units": _non_negative(int),
+        "unit_type": [Options(*_HIDDEN),
+                      Check(_names, "a non-empty list or tuple of hidden activation names")],
+        "output_activation": [Options(None, *_OUTPUTS)],
+        "output_epsilon": _positive(float),
+        "output_mu": _positive(float),
+        "output_decay": _non_negative(float),
+        "output_patience": _non_negative(int),
+        "output_change_threshold": _non_negative(float),
+        "output_epochs": [Interval(int, 1, None)],
+        "candidate_epsilon": _positive(float),
+        "candidate_mu": _positive(float),
+        "candidate_decay": _non_negative(float),
+        "candidate_patience": _non_negative(int),
+        "candidate_change_threshold": _non_negative(float),
+        "candidate_epochs": [Interval(int, 1, None)],
+        "weight_range": _positive(float),
+        "weight_multiplier": _non_negative(float),
+        "sigmoid_prime_offset": _non_negative(float),
+        "score_threshold": _positive(float),
+        "error_index_threshold": _non_negative(float),
+        "pool_type": [Options("cascade", "sibling_descendant")],
+        "descendant_penalty": _positive(float),
+        "n_siblings": [None, Interval(int, 0, None)],
+        "validation_patience": _non_negative(int),
+        "score_formula": [Options("c_code", "covariance")],
+        "task": [Options("auto", "classification", "regression")],
+        "dtype": [_FloatDtype()],
+        "history": [Options("epoch", "phase")],
+        "snapshots": ["boolean"],
+        "rng": [None, Interval(int, 0, None), InstanceOf(np.random.Generator)],
+    }
 
     def __init__(self, *, pool_size=8, max_hidden_units=50, unit_type="symmetric_sigmoid",
                  output_activation=None, output_epsilon=1.0, output_mu=2.0, output_decay=0.0,
@@ -223,310 +300,219 @@ class CascadeCorrelation:
         self.snapshots = snapshots
         self.rng = rng
 
-    def get_params(self):
-        """The constructor parameters as a dict."""
-        import inspect
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {n: getattr(self, n) for n in names}
 
     # ------------------------------------------------------------ validation
-    def _config(self, task):
-        """Check every parameter; return a RunConfig (raises ValueError/TypeError)."""
-        pool_size = check_positive_int(self.pool_size, "pool_size", minimum=1)
-        max_units = check_positive_int(self.max_hidden_units, "max_hidden_units", minimum=0)
-        types = [self.unit_type] if isinstance(self.unit_type, str) else self.unit_type
-        if not isinstance(types, (list, tuple)) or not types:
-            raise TypeError("unit_type: expected an activation name or a non-empty sequence of "
-                            f"names, got {self.unit_type!r}")
-        for name in types:
-            act = get_activation(name)
-            if not act.elementwise:
-                raise ValueError(f"unit_type: {name!r} cannot be a hidden unit")
-        out = self.output_activation
-        if out is None:
-            out = "symmetric_sigmoid" if task == "classification" else "linear"
-        if out not in _OUTPUT_RANGES:
-            raise ValueError(f"output_activation: expected one of {sorted(_OUTPUT_RANGES)}, "
-                             f"got {out!r}")
-        if task == "classification" and out == "linear":
-            raise ValueError("output_activation: 'linear' outputs need task='regression'")
-        if self.pool_type not in ("cascade", "sibling_descendant"):
-            raise ValueError("pool_type: expected 'cascade' or 'sibling_descendant', "
-                             f"got {self.pool_type!r}")
-        sdcc = self.pool_type == "sibling_descendant"
-        penalty = _check_number(self.descendant_penalty, "descendant_penalty", 0.0, low_open=True)
+    def _config(self, output_activation, classify):
+        """The RunConfig of a run, from the (validated) parameters.
+
+        The checks here are the ones that involve more than one parameter or the data.
+        """
+        pool_size = int(self.pool_size)
+        types = [self.unit_type] if isinstance(self.unit_type, str) else list(self.unit_type)
+        bad = [t for t in types if t not in _HIDDEN]
+        if bad:
+            raise ValueError(f"unit_type: expected hidden activation names (one of "
+                             f"{', '.join(map(repr, _HIDDEN))}), got {self.unit_type!r}")
         if self.n_siblings is None:
             n_sib = pool_size // 2
+        elif self.n_siblings > pool_size:
+            raise ValueError(f"n_siblings: expected at most pool_size={pool_size}, "
+                             f"got {self.n_siblings}")
         else:
-            n_sib = check_positive_int(self.n_siblings, "n_siblings", minimum=0, maximum=pool_size)
-        if self.score_formula not in ("c_code", "covariance"):
-            raise ValueError("score_formula: expected 'c_code' or 'covariance', "
-                             f"got {self.score_formula!r}")
-        if self.history not in ("epoch", "phase"):
-            raise ValueError(f"history: expected 'epoch' or 'phase', got {self.history!r}")
-        try:
-            dtype = np.dtype(self.dtype)
-        except TypeError:
-            raise TypeError(f"dtype: expected float32 or float64, got {self.dtype!r}") from None
-        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise ValueError(f"dtype: expected float32 or float64, got {dtype}")
-        if not isinstance(self.snapshots, (bool, np.bool_)):
-            raise TypeError(f"snapshots: expected a bool, got {self.snapshots!r}")
-        pool = CandidatePool(pool_size, types, sdcc, n_sib, penalty)
+            n_sib = int(self.n_siblings)
+        pool = CandidatePool(pool_size, types, self.pool_type == "sibling_descendant", n_sib,
+                             float(self.descendant_penalty))
         return RunConfig(
-            pool=pool, output_activation=out, max_hidden_units=max_units,
-            output_epsilon=_check_number(self.output_epsilon, "output_epsilon", 0.0, low_open=True),
-            output_mu=_check_number(self.output_mu, "output_mu", 0.0, low_open=True),
-            output_decay=_check_number(self.output_decay, "output_decay", 0.0),
-            output_patience=check_positive_int(self.output_patience, "output_patience", minimum=0),
-            output_change_threshold=_check_number(self.output_change_threshold,
-                                                  "output_change_threshold", 0.0),
-            output_epochs=check_positive_int(self.output_epochs, "output_epochs", minimum=1),
-            candidate_epsilon=_check_number(self.candidate_epsilon, "candidate_epsilon", 0.0,
-                                            low_open=True),
-            candidate_mu=_check_number(self.candidate_mu, "candidate_mu", 0.0, low_open=True),
-            candidate_decay=_check_number(self.candidate_decay, "candidate_decay", 0.0),
-            candidate_patience=check_positive_int(self.candidate_patience, "candidate_patience",
-                                                  minimum=0),
-            candidate_change_threshold=_check_number(self.candidate_change_threshold,
-                                                     "candidate_change_threshold", 0.0),
-            candidate_epochs=check_positive_int(self.candidate_epochs, "candidate_epochs",
-                                                minimum=1),
-            weight_range=_check_number(self.weight_range, "weight_range", 0.0, low_open=True),
-            weight_multiplier=_check_number(self.weight_multiplier, "weight_multiplier", 0.0),
-            sigmoid_prime_offset=_check_number(self.sigmoid_prime_offset, "sigmoid_prime_offset",
-                                               0.0),
-            score_threshold=_check_number(self.score_threshold, "score_threshold", 0.0,
-                                          low_open=True),
-            error_measure="bits" if task == "classification" else "index",
-            error_index_threshold=_check_number(self.error_index_threshold,
-                                                "error_index_threshold", 0.0),
-            validation_patience=check_positive_int(self.validation_patience,
-                                                   "validation_patience", minimum=0),
-            score=self.score_formula, dtype=dtype, history=self.history,
+            pool=pool, output_activation=output_activation,
+            max_hidden_units=int(self.max_hidden_units),
+            output_epsilon=float(self.output_epsilon), output_mu=float(self.output_mu),
+            output_decay=float(self.output_decay), output_patience=int(self.output_patience),
+            output_change_threshold=float(self.output_change_threshold),
+            output_epochs=int(self.output_epochs),
+            candidate_epsilon=float(self.candidate_epsilon),
+            candidate_mu=float(self.candidate_mu), candidate_decay=float(self.candidate_decay),
+            candidate_patience=int(self.candidate_patience),
+            candidate_change_threshold=float(self.candidate_change_threshold),
+            candidate_epochs=int(self.candidate_epochs),
+            weight_range=float(self.weight_range),
+            weight_multiplier=float(self.weight_multiplier),
+            sigmoid_prime_offset=float(self.sigmoid_prime_offset),
+            score_threshold=float(self.score_threshold),
+            error_measure="bits" if classify else "index",
+            error_index_threshold=float(self.error_index_threshold),
+            validation_patience=int(self.validation_patience),
+            score=self.score_formula, dtype=np.dtype(self.dtype), history=self.history,
             snapshots=bool(self.snapshots))
 
-    def _task_of(self, y):
-        if self.task not in ("auto", "classification", "regression"):
-            raise ValueError("task: expected 'auto', 'classification' or 'regression', "
-                             f"got {self.task!r}")
-        if self.task != "auto":
-            return self.task
-        y = np.asarray(y)
-        if y.dtype.kind in "biu":
-            return "classification"
-        if y.ndim == 2 and y.dtype.kind == "f" and np.all(np.isin(y, (0.0, 1.0))):
-            return "classification"
-        return "regression"
+    def _output_activation(self, classify, network):
+        """The output activation: the given network's, else the parameter or the task's default."""
+        if network is not None:
+            out = network.blocks[-1]
+            if out.activation not in _OUTPUTS:
+                why = (" (quickprop's per-weight steps diverge on a softmax's coupled outputs)"
+                       if out.activation == "softmax" else "")
+                raise ValueError(f"network: its output activation is {out.activation!r}; "
+                                 "cascade-correlation trains outputs of type "
+                                 f"{', '.join(map(repr, _OUTPUTS))}{why}")
+            if self.output_activation is not None and self.output_activation != out.activation:
+                raise ValueError(f"output_activation: {self.output_activation!r} differs from "
+                                 f"the given network's {out.activation!r} (leave it None to "
+                                 "use the network's)")
+            if not out.trainable:
+                raise ValueError("network: its output block is frozen, and the output block "
+                                 "is what cascade-correlation trains (unfreeze it with "
+                                 "network.freeze(-1, frozen=False))")
+            act = out.activation
+        else:
+            act = self.output_activation
+            if act is None:
+                act = "symmetric_sigmoid" if classify else "linear"
+        if classify and act == "linear":
+            where = "network: its output is" if network is not None else "output_activation:"
+            raise ValueError(f"{where} 'linear', which cascade-correlation uses for regression "
+                             "only, but y holds class labels (use task='regression' for real "
+                             "targets, or a sigmoid-type output)")
+        return act
 
-    def _encode(self, y, n_samples, out_act, task, name="y", fit=True):
-        """Targets for the output activation; sets ``classes_`` / ``multilabel_`` when fitting."""
-        y = np.asarray(y)
-        if y.dtype.kind not in "biuf":
-            raise TypeError(f"{name}: expected class labels or numeric targets, "
-                            f"got dtype {y.dtype}")
-        if y.ndim not in (1, 2) or len(y) != n_samples:
-            raise ValueError(f"{name}: expected {n_samples} rows (one per sample of X) as a 1-D or "
-                             f"2-D array, got shape {y.shape}")
-        if task == "regression":
-            T = check_array(y.reshape(n_samples, -1), name, ndim=2)
-            if not fit and T.shape[1] != self.n_outputs_:
-                raise ValueError(f"{name}: expected {self.n_outputs_} target columns, "
-                                 f"got {T.shape[1]}")
-            if fit:
-                self.classes_, self.multilabel_ = None, False
-            return T
-        low, high = _OUTPUT_RANGES[out_act]
-        if y.ndim == 2:
-            Y = check_array(y, name, ndim=2)
-            if not np.all(np.isin(Y, (0.0, 1.0))):
-                raise ValueError(f"{name}: a 2-D classification target must hold only 0 and 1")
-            if fit:
-                self.classes_, self.multilabel_ = None, True
-            elif not self.multilabel_ or Y.shape[1] != self.n_outputs_:
-                raise ValueError(f"{name}: expected labels like the training targets")
-            return np.where(Y > 0.5, high, low)
-        if y.dtype.kind == "f" and not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
-            raise ValueError(f"{name}: classification labels must be whole numbers")
-        if fit:
-            self.classes_, self.multilabel_ = np.unique(y), False
-            if len(self.classes_) < 2:
-                raise ValueError(f"{name}: classification needs at least 2 classes, "
-                                 f"got {len(self.classes_)}")
-        elif self.multilabel_:
-            raise ValueError(f"{name}: expected a 2-D 0/1 target matrix like the training targets")
-        codes = np.searchsorted(self.classes_, y)
-        codes = np.minimum(codes, len(self.classes_) - 1)
-        if np.any(self.classes_[codes] != y):
-            raise ValueError(f"{name}: holds labels not seen in training")
-        n_out = 1 if len(self.classes_) == 2 else len(self.classes_)
-        if n_out == 1:
-            return np.where(codes == 1, high, low).reshape(-1, 1).astype(float)
-        T = np.full((n_samples, n_out), low)
-        T[np.arange(n_samples), codes] = high
-        return T
+    def _prepare(self, X, y, network, validation):
+        """Config, data and start network of a run (``X`` and ``network`` already checked).
 
-    def _prepare(self, X, y, validation):
-        task = self._task_of(y)
-        cfg = self._config(task)
-        X = check_array(X, "X", ndim=2, dtype=np.float64)
-        T = self._encode(y, len(X), cfg.output_activation, task)
-        self.task_, self.n_inputs_, self.n_outputs_ = task, X.shape[1], T.shape[1]
-        val = None
-        if validation is not None:
-            if not isinstance(validation, (tuple, list)) or len(validation) != 2:
-                raise TypeError("validation: expected a tuple (X_val, y_val)")
-            Xv = check_array(validation[0], "validation X", ndim=2, dtype=np.float64)
-            if Xv.shape[1] != X.shape[1]:
-                raise ValueError(f"validation X: expected {X.shape[1]} columns, got {Xv.shape[1]}")
-            Tv = self._encode(validation[1], len(Xv), cfg.output_activation, task,
-                              name="validation y", fit=False)
-            val = (Xv.astype(cfg.dtype), Tv.astype(cfg.dtype))
-        return cfg, X.astype(cfg.dtype), T.astype(cfg.dtype), val
+        Returns ``(cfg, X, T, validation, network)`` in the run's dtype: what
+        :class:`BatchRunner` takes.
+        """
+        classify = self._target_kind(y) != "regression"
+        act = self._output_activation(classify, network)
+        cfg = self._config(act, classify)
+        T = self._encode_targets(y, act, network=network, dtype=cfg.dtype)
+        val = self._encode_validation(validation, dtype=cfg.dtype)
+        return cfg, X.astype(cfg.dtype), T, val, network
 
     # ------------------------------------------------------------------- fit
-    def fit(self, X, y, validation=None):
-        """Grow and train a cascade network on ``(X, y)``.
+    def fit(self, X, y, *, network=None, validation=None):
+        """Grow and train a cascade network on ``(X, y)``; returns ``self``.
 
         Parameters
         ----------
-        X : array (n_samples, n_inputs)
+        X : array (n_samples, n_features)
         y : array
-            Class labels (1-D), a 0/1 target matrix, or regression targets.
-        validation : tuple (X_val, y_val), optional
+            Class labels (1-D, any hashable values of one type), a 0/1 target
+            matrix (multi-label), or real-valued targets.
+        network : Network, optional
+            Start from (a copy of) this network instead of inputs wired straight
+            to the outputs; it is never changed. Its hidden part stays fixed
+            (weights, masks and trainable flags as given): its node values are
+            computed once, exactly as installed units' are. Its output block is
+            what the output phases train (its activation and width are used; a
+            mismatch with ``y`` is an error); where it does not read every node
+            (an MLP's output reads only the last hidden layer), the missing
+            sources are added first with zero weights (``Network.add_sources``:
+            the function is unchanged), and masked output weights stay zero. New
+            candidates read every node; the first new unit starts a new layer.
+        validation : (X_val, y_val), optional
             Enables the validation-patience stop.
 
         Returns
         -------
         self
         """
-        cfg, X, T, val = self._prepare(X, y, validation)
-        result = BatchRunner(X, T, [check_rng(self.rng)], cfg, val).run()[0]
-        self._set_result(result)
-        return self
+        return super().fit(X, y, network=network, validation=validation)
 
-    def fit_trials(self, X, y, seeds, *, validation=None, n_jobs=1):
+    def _fit(self, X, y, *, network, validation):
+        cfg, X, T, val, start = self._prepare(X, y, network, validation)
+        result = BatchRunner(X, T, [check_rng(self.rng)], cfg, val, network=start).run()[0]
+        self._set_result(result)
+
+    def fit_trials(self, X, y, seeds, *, network=None, validation=None, n_jobs=1):
         """Run independent trials (one per seed) together, as one batched computation.
 
         Each trial draws only from its own seed, and its result does not depend
         on the other trials of the batch: it is the result of ``fit`` with that
         seed, bit for bit (float64 and float32; see ``BatchRunner.F_ALIGN``).
         The estimator's ``rng`` is ignored; its other parameters apply to every
-        trial.
+        trial. The estimator itself is not fitted (no ``network_``).
 
         Parameters
         ----------
-        X, y, validation
-            As in :meth:`fit`.
+        X, y, network, validation
+            As in :meth:`fit` (every trial starts from its own copy of ``network``).
         seeds : sequence of int or Generator
         n_jobs : int, default 1
-            Worker processes; trials are dealt out to them in turn and each
-            worker runs its share as one batch with single-threaded BLAS.
+            Worker processes (:func:`structlearn.parallel.process_pool`); trials
+            are dealt out to them in turn and each worker runs its share as one
+            batch with single-threaded BLAS.
 
         Returns
         -------
         list of TrialResult
             In the order of ``seeds``.
         """
-        cfg, X, T, val = self._prepare(X, y, validation)
+        self._validate_params()
+        validate_params({"n_jobs": n_jobs}, {"n_jobs": [Interval(int, 1, None)]})
+        X = self._check_X(X, reset=True)
+        if np.ndim(y) == 0 or len(y) != len(X):
+            raise ValueError(f"y must have {len(X)} rows (one per sample of X), "
+                             f"got shape {np.shape(y)}")
+        if network is not None:
+            network = self._start_network(network, X)
         seeds = list(seeds)
         if not seeds:
             raise ValueError("seeds: expected at least one seed")
         rngs = [check_rng(s) for s in seeds]
-        n_jobs = check_positive_int(n_jobs, "n_jobs", minimum=1)
-        n_jobs = min(n_jobs, len(rngs))
+        cfg, X, T, val, start = self._prepare(X, y, network, validation)
+        n_jobs = min(int(n_jobs), len(rngs))
         if n_jobs == 1:
-            return BatchRunner(X, T, rngs, cfg, val).run()
-        return _run_parallel(X, T, rngs, cfg, val, n_jobs)
+            return BatchRunner(X, T, rngs, cfg, val, network=start).run()
+        shares = [list(range(j, len(rngs), n_jobs)) for j in range(n_jobs)]
+        with process_pool(n_jobs, threads=1) as pool:
+            futures = [pool.submit(_run_batch, X, T, [rngs[i] for i in share], cfg, val, start)
+                       for share in shares]
+            parts = [f.result() for f in futures]
+        results = [None] * len(rngs)
+        for share, part in zip(shares, parts):
+            for i, r in zip(share, part):
+                results[i] = r
+        return results
 
     def _set_result(self, r):
         self.network_, self.history_ = r.network, r.history
         self.success_, self.stop_reason_ = r.success, r.stop_reason
-        self.n_epochs_, self.crossings_, self.crossings_forward_ = r.epochs, r.crossings, \
-            r.crossings_forward
+        self.n_epochs_ = int(r.epochs)
+        self.crossings_, self.crossings_forward_ = r.crossings, r.crossings_forward
         self.hidden_units_, self.depth_, self.snapshots_ = r.hidden_units, r.depth, r.snapshots
 
     # --------------------------------------------------------------- predict
-    def _check_fitted(self):
-        if not hasattr(self, "network_"):
-            raise ValueError("this CascadeCorrelation is not fitted yet: call fit first")
-
-    def predict(self, X):
-        """Network outputs, shape (n_samples, n_outputs)."""
-        self._check_fitted()
-        return self.network_.forward(X)
-
     def predict_classes(self, X):
-        """Class labels (classification), or 0/1 matrices for 0/1 targets."""
+        """Class labels: an alias of :meth:`predict` for classification.
+
+        Kept from before the estimator contract (when ``predict`` gave the raw
+        outputs); multi-label targets give 0/1 rows. Raises ``ValueError`` for a
+        model fitted for regression.
+        """
         self._check_fitted()
-        if self.task_ != "classification":
-            raise ValueError("predict_classes: this model was fitted for regression")
-        out = self.network_.forward(X)
-        low, high = _OUTPUT_RANGES[self.network_.blocks[-1].activation]
-        mid = 0.5 * (low + high)
-        if self.multilabel_:
-            return (out > mid).astype(np.int64)
-        if out.shape[1] == 1:
-            return self.classes_[(out[:, 0] > mid).astype(np.int64)]
-        return self.classes_[out.argmax(axis=1)]
+        if not self.target_info_.is_classification:
+            raise ValueError("predict_classes: this model was fitted for regression; "
+                             "use predict")
+        return self.predict(X)
 
-    def score(self, X, y):
-        """Accuracy (classification, whole patterns) or R^2 (regression)."""
-        self._check_fitted()
-        if self.task_ == "classification":
-            pred = self.predict_classes(X)
-            y = np.asarray(y)
-            if self.multilabel_:
-                return float(np.mean(np.all(pred == (y > 0.5), axis=1)))
-            return float(np.mean(pred == y))
-        Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        P = self.predict(X)
-        ss_res = float(((Y - P) ** 2).sum())
-        ss_tot = float(((Y - Y.mean(axis=0)) ** 2).sum())
-        return 1.0 - ss_res / ss_tot if ss_tot > 0 else float(ss_res == 0)
+    # ---------------------------------------------- kept from before the contract
+    @property
+    def task_(self):
+        """``"classification"`` (multi-label included) or ``"regression"``."""
+        return "classification" if self.target_info_.is_classification else "regression"
 
-    def __repr__(self):
-        defaults = type(self)().get_params()
-        changed = {k: v for k, v in self.get_params().items() if not _same(v, defaults[k])}
-        return f"CascadeCorrelation({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+    @property
+    def multilabel_(self):
+        """True when the targets were a 0/1 matrix (one yes/no output per column)."""
+        return self.target_info_.kind == "multilabel"
 
-
-def _same(a, b):
-    try:
-        return bool(a == b)
-    except Exception:
-        return False
+    @property
+    def n_inputs_(self):
+        """The number of input features (``n_features_in_``)."""
+        return self.n_features_in_
 
 
 # ------------------------------------------------------------ parallel trials
-def _worker(args):
-    X, T, rngs, cfg, val = args
-    try:
-        from threadpoolctl import threadpool_limits
-        limit = threadpool_limits(1)
-    except ImportError:  # pragma: no cover - optional
-        limit = None
-    try:
-        return BatchRunner(X, T, rngs, cfg, val).run()
-    finally:
-        if limit is not None:
-            limit.unregister()
-
-
-def _run_parallel(X, T, rngs, cfg, val, n_jobs):
-    """Deal the trials out to ``n_jobs`` processes, each running one batch."""
-    import concurrent.futures as cf
-    import multiprocessing as mp
-
-    shares = [list(range(j, len(rngs), n_jobs)) for j in range(n_jobs)]
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() and os.name == "posix"
-                         else "spawn")
-    with cf.ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as ex:
-        futures = [ex.submit(_worker, (X, T, [rngs[i] for i in share], cfg, val))
-                   for share in shares]
-        parts = [f.result() for f in futures]
-    results = [None] * len(rngs)
-    for share, part in zip(shares, parts):
-        for i, r in zip(share, part):
-            results[i] = r
-    return results
+def _run_batch(X, T, rngs, cfg, val, network):
+    """One worker's share of :meth:`CascadeCorrelation.fit_trials`, as one batch."""
+    with blas_threads(1):
+        return BatchRunner(X, T, rngs, cfg, val, network=network).run()

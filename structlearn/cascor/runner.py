@@ -18,9 +18,12 @@ A single run is the batch of one, so
 execute the same code.
 
 Each trial keeps its own :class:`~structlearn.network.Network`: it is created
-by :meth:`Network.cascade`, and every winning candidate is installed into it
-with :meth:`Network.add_block` (a new layer) or :meth:`Network.add_units` (a
-sibling joining the deepest layer) as a frozen unit.  The values of the
+by :meth:`Network.cascade`, or is a copy of a given network (``network=``: its
+hidden part is fixed and its node values go into the cache once, exactly like
+installed units'; see :class:`BatchRunner`), and every winning candidate is
+installed into it with :meth:`Network.add_block` (a new layer) or
+:meth:`Network.add_units` (a sibling joining the deepest layer) as a frozen
+unit.  The values of the
 installed units on the training (and validation) patterns are cached: when a
 unit is installed its values are computed once, from the cached values of the
 units that feed it, and the cache gains a row; nothing ever recomputes the
@@ -140,6 +143,19 @@ class BatchRunner:
         measured; the run stops when it has not improved for
         ``cfg.validation_patience`` installed units, and the network is cut back
         to its best size (cascor v1.1's ``validation_epoch``).
+    network : Network, optional
+        Start every trial from a copy of this network instead of
+        :meth:`Network.cascade` (it is never changed). Its hidden blocks stay as
+        they are (weights, masks, trainable flags): their values on the patterns
+        are computed once into the cache, like installed units, and nothing
+        trains them. Its output block (activation ``cfg.output_activation``,
+        ``O`` outputs) is what the output phase trains; where it does not read
+        every node, the missing sources are added first with zero weights
+        (:meth:`Network.add_sources`, function-preserving), so new units'
+        outputs join a block that sees every node. Masked output weights stay
+        zero (the rows of the commit mask ``smask``). ``max_hidden_units`` counts
+        the new units; the first new unit always starts a new layer (siblings
+        join layers that this run created).
     """
 
     #: The fan-in the batched products use (the largest of the batch) is rounded
@@ -149,7 +165,7 @@ class BatchRunner:
     #: the same bits alone or in any batch (float64 does anyway; tested).
     F_ALIGN = 8
 
-    def __init__(self, X, T, rngs, cfg, validation=None):
+    def __init__(self, X, T, rngs, cfg, validation=None, network=None):
         self.cfg = cfg
         dt = cfg.dtype
         P, n_in = X.shape
@@ -157,7 +173,10 @@ class BatchRunner:
         B = len(rngs)
         K = cfg.pool.size
         C = O + K
-        Fmax = -(-(1 + n_in + cfg.max_hidden_units) // self.F_ALIGN) * self.F_ALIGN
+        start = None if network is None else self._start_network(network, n_in, O)
+        H0 = 0 if start is None else start.n_hidden_units
+        fan0 = 1 + n_in + H0
+        Fmax = -(-(fan0 + cfg.max_hidden_units) // self.F_ALIGN) * self.F_ALIGN
         self.B, self.P, self.O, self.K, self.C = B, P, O, K, C
         self.n_in, self.Fmax = n_in, Fmax
         self.X = X
@@ -182,26 +201,38 @@ class BatchRunner:
         self.V = np.zeros((B, Fmax, P), dt)
         self.V[:, 0] = 1.0
         self.V[:, 1:1 + n_in] = X.T
+        if H0:      # a given network's hidden nodes: computed once, like installed units
+            self.V[:, 1 + n_in:fan0] = self._hidden_values(start, X)
         self.Vv = self.val = None
         if validation is not None:
             Xv, Tv = validation
             self.Vv = np.zeros((B, Fmax, len(Xv)), dt)
             self.Vv[:, 0] = 1.0
             self.Vv[:, 1:1 + n_in] = Xv.T
+            if H0:
+                self.Vv[:, 1 + n_in:fan0] = self._hidden_values(start, Xv)
             self.val = np.ascontiguousarray(Tv.T, dtype=dt)
 
         # networks, and the output weights they start with
-        self.nets = [Network.cascade(n_in, O, output=cfg.output_activation,
-                                     weight_range=cfg.weight_range, rng=rng, dtype=dt)
-                     for rng in self.rngs]
+        if start is None:
+            self.nets = [Network.cascade(n_in, O, output=cfg.output_activation,
+                                         weight_range=cfg.weight_range, rng=rng, dtype=dt)
+                         for rng in self.rngs]
+        else:
+            self.nets = [start.copy() for _ in self.rngs]
         self.W = np.zeros((B, C, Fmax), dt)        # output units' rows, then candidates'
         for t, net in enumerate(self.nets):
             self.W[t, :O, 0] = net.blocks[-1].b
-            self.W[t, :O, 1:1 + n_in] = net.blocks[-1].W.T
+            self.W[t, :O, 1:fan0] = net.blocks[-1].W.T
         self.d = np.zeros_like(self.W)             # quickprop: previous steps
         self.p = np.zeros_like(self.W)             # quickprop: previous slopes
         self.smask = np.zeros_like(self.W)         # the inputs each unit may use
         self.smask[:, :O] = 1.0
+        self.h0 = H0                               # hidden units of the start network
+        self.out_masked = 0                        # masked output weights (held at zero)
+        if start is not None and start.blocks[-1].mask is not None:
+            self.smask[:, :O, 1:fan0] = start.blocks[-1].mask.T
+            self.out_masked = int((~start.blocks[-1].mask).sum())
         self.eps = np.zeros((B, C, 1), dt)
         self.eps[:, :O] = cfg.output_epsilon / P   # the code: epsilon / patterns
         self.W_start = self.W[:, :O].copy()        # output weights at the phase start
@@ -223,8 +254,8 @@ class BatchRunner:
         self.max_epochs = np.full(B, cfg.output_epochs, np.int64)
         self.corr_only = np.zeros(B, bool)
         self.done = np.zeros(B, bool)
-        self.fan = np.full(B, 1 + n_in, np.int64)
-        self.n_hidden = np.zeros(B, np.int64)
+        self.fan = np.full(B, fan0, np.int64)
+        self.n_hidden = np.full(B, H0, np.int64)
         self.hidden_weights = np.zeros(B, np.int64)
         self.phase_i = np.zeros(B, np.int64)
         self.last = np.zeros(B, np.float64)
@@ -233,27 +264,68 @@ class BatchRunner:
         self.best_score = np.zeros(B, np.float64)
         self.epochs = np.zeros(B, np.int64)
         self.cross_fwd = np.zeros(B, np.int64)
+        if start is not None:
+            self.hidden_weights[:] = sum(blk.W.size + blk.b.size for blk in start.blocks[:-1])
+            # computing the start network's hidden values: one forward pass over its
+            # active connections
+            self.cross_fwd[:] = P * (start.n_active_weights - start.blocks[-1].W.size
+                                     - start.blocks[-1].b.size + self.out_masked)
         self.cross_bwd = np.zeros(B, np.int64)
         self.n_conn = np.zeros(B, np.int64)       # connections into the pool
         self.last_true_error = np.full(B, np.nan)
         self.last_bits = np.zeros(B, np.int64)
 
         # per-trial Python state, by trial id
-        self.depth = [0] * B                # hidden layers on the longest path
+        depth0 = 0 if start is None else start.depth
+        self.depth = [depth0] * B           # hidden layers on the longest path
+        # the deepest layer this run created (None: the next unit starts a new layer)
         self.layer_start = [None] * B       # first cache row of the deepest layer
         self.layer_node = [None] * B        # first node of the deepest layer
-        self.node_bounds = [[] for _ in range(B)]   # cache rows of each hidden node
+        bounds, row = [], 1 + n_in
+        for w in ([] if start is None else start.node_sizes[1:-1]):
+            bounds.append((row, row + w))
+            row += w
+        self.node_bounds = [list(bounds) for _ in range(B)]   # cache rows of each hidden node
         self.installs = [[] for _ in range(B)]      # (block, unit) of each installed unit
         self.best_val = [None] * B          # (validation error, hidden units, output weights)
         self.snapshots = [[] for _ in range(B)]
         self.results = [None] * B
-        self.histories = [History(meta=dict(algorithm="cascor", pool=cfg.pool.types,
-                                            kinds=cfg.pool.kinds)) for _ in range(B)]
+        meta = dict(algorithm="cascor", pool=cfg.pool.types, kinds=cfg.pool.kinds)
+        if start is not None:
+            meta["start_network"] = dict(hidden_units=H0, depth=depth0,
+                                         blocks=len(start.blocks))
+        self.histories = [History(meta=dict(meta)) for _ in range(B)]
         self.work = workspace(B, O, K, P, dt)
         self.slopes = np.zeros((B, C, Fmax), dt)  # scratch: this epoch's slopes
         self.nc = 0                               # trials in their candidate phase
         self.t0 = time.perf_counter()
         self.iterations = 0
+
+    def _start_network(self, network, n_in, O):
+        """The template every trial copies: the given network in ``cfg.dtype``, its
+        output block reading every node in ascending order (zero weights added)."""
+        if not isinstance(network, Network):
+            raise TypeError("network: expected a structlearn Network, "
+                            f"got {type(network).__name__}")
+        if network.n_inputs != n_in or network.n_outputs != O:
+            raise ValueError(f"network: it has {network.n_inputs} inputs and "
+                             f"{network.n_outputs} outputs, the data {n_in} and {O}")
+        if network.blocks[-1].activation != self.cfg.output_activation:
+            raise ValueError(f"network: its output activation is "
+                             f"{network.blocks[-1].activation!r}, the run's "
+                             f"{self.cfg.output_activation!r}")
+        net = network.astype(self.cfg.dtype)        # a copy: the caller's is never changed
+        out = net.output_block
+        every = tuple(range(out + 1))
+        if net.blocks[out].sources != every:
+            net.add_sources(out, [s for s in every if s not in net.blocks[out].sources])
+        return net
+
+    @staticmethod
+    def _hidden_values(net, X):
+        """The values of every hidden node of ``net`` on ``X``, rows in node order (H, P)."""
+        nodes = net.forward(X, return_nodes=True)
+        return np.concatenate(nodes[1:-1], axis=1).T
 
     # ------------------------------------------------------------------ loop
     def run(self):
@@ -325,7 +397,7 @@ class BatchRunner:
         np.copyto(p, s, where=commit)
 
         # counters: the code counts output epochs with an update and every candidate epoch
-        fwd = np.where(out_m, (P * O) * self.fan, P * self.n_conn)
+        fwd = np.where(out_m, P * (O * self.fan - self.out_masked), P * self.n_conn)
         self.cross_fwd += fwd
         self.cross_bwd += fwd * updated
         self.epochs += updated | ~out_m
@@ -424,7 +496,7 @@ class BatchRunner:
             return
         if self.val is not None and self._validation_stop(j):
             return
-        if self.n_hidden[j] >= cfg.max_hidden_units:
+        if self.n_hidden[j] - self.h0 >= cfg.max_hidden_units:
             self._finish(j, "max_units", False)
             return
         self._start_candidates(j, E)
