@@ -25,9 +25,11 @@ take a :meth:`copy` first to keep the original.
 """
 from __future__ import annotations
 
-import io
+import functools
 import json
 import os
+import stat
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,12 +41,57 @@ from .keys import carry_over, weight_keys
 from .files import atomic_write
 from .losses import get_loss
 from .targets import for_network
-from .validation import check_array, check_rng
+from .validation import check_array, check_positive_int, check_rng
 
 __all__ = ["Block", "Network", "ForwardCache", "carry_over"]
 
 _FORMAT = "structlearn.network"
 _FORMAT_VERSION = 1
+
+
+#: unit ids stay below this so that a weight key ((source id + 1) << 32 | unit id) is unique
+_MAX_UNIT_ID = 2**31 - 1
+#: largest metadata string and decompression ratio Network.load accepts (bounded reads)
+_MAX_META_BYTES = 1 << 20
+_MAX_EXPANSION = 20
+_MIN_BUDGET = 64 << 20
+
+
+def _npy_header(member, version):
+    """``(shape, dtype)`` from an ``.npy`` header, through numpy's public readers."""
+    read = {(1, 0): np.lib.format.read_array_header_1_0,
+            (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+    if read is None:
+        raise ValueError(f"unsupported .npy format version {version}")
+    shape, fortran, dtype = read(member)
+    if fortran and len(shape) > 1:
+        raise ValueError("Fortran-ordered arrays are not written by Network.save")
+    return shape, dtype
+
+
+def _all_or_nothing(edit):
+    """Make a structural edit atomic: on any error the network is exactly as before.
+
+    The edits build new arrays (concatenate, delete) and rebind them, so keeping the old
+    references and re-packing from them restores the network bit for bit.
+    """
+    @functools.wraps(edit)
+    def wrapper(self, *args, **kwargs):
+        saved = (list(self.blocks), [(blk, blk.W, blk.b, blk.mask, blk.sources, blk.trainable)
+                                     for blk in self.blocks],
+                 list(self.unit_ids), self._next_uid, self.params.copy())
+        try:
+            return edit(self, *args, **kwargs)
+        except BaseException:
+            blocks, fields, unit_ids, next_uid, params = saved
+            self.blocks = blocks
+            for blk, W, b, mask, sources, trainable in fields:
+                blk.W, blk.b, blk.mask, blk.sources, blk.trainable = W, b, mask, sources, trainable
+            self.unit_ids, self._next_uid = unit_ids, next_uid
+            self._pack()
+            self.params[:] = params
+            raise
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -293,6 +340,11 @@ class Network:
         for node, ids in enumerate(self.unit_ids):
             if len(self.unit_ids) != len(sizes) or ids.shape != (sizes[node],):
                 raise ValueError("unit_ids do not match the node widths")
+        all_ids = np.concatenate(self.unit_ids)
+        if all_ids.min() < 0 or all_ids.max() > _MAX_UNIT_ID:
+            raise ValueError(f"unit_ids must be in [0, {_MAX_UNIT_ID}]")
+        if len(np.unique(all_ids)) != len(all_ids):
+            raise ValueError("unit_ids must be unique (a unit id names one unit)")
         read = set().union(*(blk.sources for blk in self.blocks))
         for k in range(len(self.blocks) - 1):
             if k + 1 not in read:
@@ -549,6 +601,9 @@ class Network:
 
     # ----------------------------------------------------------------- edits
     def _new_ids(self, n):
+        if self._next_uid + n > _MAX_UNIT_ID:
+            raise ValueError(f"unit ids exhausted: {self._next_uid} + {n} new units would pass "
+                             f"{_MAX_UNIT_ID} (copy() the network's weights into a new one)")
         ids = np.arange(self._next_uid, self._next_uid + n, dtype=np.int64)
         self._next_uid += n
         return ids
@@ -562,6 +617,7 @@ class Network:
             raise ValueError(f"{name} must be a {what} index in [0, {n - 1}], got {block}")
         return int(block) % len(self.blocks)
 
+    @_all_or_nothing
     def add_units(self, block, n=1, *, incoming=None, bias=None, outgoing=None,
                   init_range=0.1666, rng=None):
         """Add ``n`` units to hidden ``block``, **in place**.
@@ -590,9 +646,7 @@ class Network:
         ndarray of int : the new units' indices within the block.
         """
         k = self._check_block(block, hidden=True)
-        if int(n) < 1:
-            raise ValueError(f"n must be >= 1, got {n}")
-        n = int(n)
+        n = check_positive_int(n, "n")
         rng = check_rng(rng)
         blk = self.blocks[k]
         incoming = self._init_or_check(incoming, (blk.fan_in, n), init_range, rng, "incoming")
@@ -612,13 +666,17 @@ class Network:
     def _init_or_check(self, value, shape, init_range, rng, name):
         if value is None:
             return rng.uniform(-init_range, init_range, shape)
-        value = np.asarray(value, dtype=np.float64)
+        try:
+            value = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}: expected a number or an array of shape {shape}, "
+                            f"got {type(value).__name__}") from None
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"{name}: expected finite weights, got NaN or infinity")
         if value.ndim == 0:
             return np.full(shape, float(value))
         if value.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
-        if not np.all(np.isfinite(value)):
-            raise ValueError(f"{name} must be finite")
         return value
 
     def _outgoing_map(self, node, n, outgoing, init_range, rng):
@@ -645,6 +703,7 @@ class Network:
             blk.mask = np.concatenate([blk.mask[:rows.stop], np.ones(new_rows.shape, bool),
                                        blk.mask[rows.stop:]], axis=0)
 
+    @_all_or_nothing
     def add_block(self, width, sources, activation, *, position=None, consumers=None,
                   replace=None, W=None, b=None, outgoing=None, init_range=0.1666, rng=None,
                   trainable=True):
@@ -680,9 +739,7 @@ class Network:
         pos = len(self.blocks) - 1 if position is None else int(position)
         if not 0 <= pos < len(self.blocks):
             raise ValueError(f"position must be in [0, {len(self.blocks) - 1}], got {position}")
-        width = int(width)
-        if width < 1:
-            raise ValueError(f"width must be >= 1, got {width}")
+        width = check_positive_int(width, "width")
         sources = tuple(int(s) for s in sources)
         if not sources or min(sources) < 0 or max(sources) > pos:
             raise ValueError(f"sources must be nodes 0..{pos} for a block at position {pos}, "
@@ -731,6 +788,7 @@ class Network:
         self._pack()
         return pos
 
+    @_all_or_nothing
     def remove_units(self, block, units):
         """Remove ``units`` (indices) of hidden ``block`` and their outgoing
         weights, **in place**.  A block left with no units is removed and its
@@ -769,6 +827,7 @@ class Network:
         self._pack()
         return self
 
+    @_all_or_nothing
     def add_sources(self, block, nodes, W=0.0):
         """Make ``block`` read the extra earlier ``nodes`` too, **in place**.
 
@@ -837,6 +896,7 @@ class Network:
         self._pack()
         return self
 
+    @_all_or_nothing
     def set_mask(self, block, mask):
         """Set the weight mask of ``block`` **in place** (False = pruned, held at 0).
 
@@ -936,44 +996,90 @@ class Network:
         def bad(why):
             return ValueError(f"{os.fspath(path)!r} is not a valid structlearn network file: {why}")
 
+        # Refuse what is not a regular file before opening it: a FIFO would block, /dev/zero
+        # never ends.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise bad("not a regular file")
         try:
             with open(path, "rb") as fh:
-                data = fh.read()
-            with np.load(io.BytesIO(data), allow_pickle=False) as z:
-                files = {name: z[name] for name in z.files}
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # zip errors, pickled object arrays, truncation...
-            raise bad(f"{type(exc).__name__}: {exc}") from None
-        try:
-            meta = json.loads(str(files["meta"][()]))
-            if meta.get("format") != _FORMAT:
-                raise bad(f"unknown format {meta.get('format')!r}")
-            if meta.get("version") != _FORMAT_VERSION:
-                raise bad(f"unsupported format version {meta.get('version')!r}")
-            dtype = np.dtype(meta["dtype"])
-            blocks = []
-            for k, bm in enumerate(meta["blocks"]):
-                W, b = files[f"W{k}"], files[f"b{k}"]
-                for name, arr in (("W", W), ("b", b)):
-                    if arr.dtype.kind != "f":
-                        raise bad(f"{name}{k} has dtype {arr.dtype}, expected floating point")
-                mask = files.get(f"mask{k}") if bm.get("masked") else None
-                if mask is not None and mask.dtype != bool:
-                    raise bad(f"mask{k} has dtype {mask.dtype}, expected bool")
-                blocks.append(dict(W=W, b=b, activation=bm["activation"], sources=bm["sources"],
-                                   mask=mask, trainable=bm["trainable"]))
-            ids = [files[f"ids{node}"] for node in range(len(blocks) + 1)]
-            if any(u.dtype.kind not in "iu" for u in ids):
-                raise bad("unit ids must be integers")
-            net = cls(int(meta["n_inputs"]), blocks, dtype=dtype, unit_ids=ids)
-            return net._with_next_uid(int(meta.get("next_uid", 0)))
+                size = os.fstat(fh.fileno()).st_size
+                with zipfile.ZipFile(fh) as zf:
+                    return cls._from_zip(zf, size, bad)
         except ValueError as exc:
             if str(exc).startswith(repr(os.fspath(path))):
                 raise
             raise bad(str(exc)) from None
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
             raise bad(f"missing or malformed entry {exc}") from None
+        except (zipfile.BadZipFile, OSError, EOFError, OverflowError, RecursionError,
+                UnicodeDecodeError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise bad(f"{type(exc).__name__}: {exc}") from None
+
+    @classmethod
+    def _from_zip(cls, zf, file_size, bad):
+        """Read only the members the metadata names, each bounded before it is inflated."""
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        if len(set(names)) != len(names):
+            raise bad("a member name appears twice")
+        members = {i.filename: i for i in infos}
+        budget = [max(_MIN_BUDGET, _MAX_EXPANSION * file_size)]
+
+        def read(name, limit=None):
+            info = members.get(name + ".npy")
+            if info is None:
+                raise bad(f"missing entry {name!r}")
+            if (limit is not None and info.file_size > limit) or info.file_size > budget[0]:
+                raise bad(f"entry {name!r} inflates to {info.file_size} bytes, more than this "
+                          "file can hold")
+            budget[0] -= info.file_size
+            with zf.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                shape, dtype = _npy_header(member, version)
+                if dtype.hasobject:
+                    raise bad(f"entry {name!r} holds Python objects")
+                n_bytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+                if n_bytes > info.file_size:
+                    raise bad(f"entry {name!r} claims {n_bytes} bytes in {info.file_size}")
+                data = member.read(n_bytes)
+                if len(data) != n_bytes:
+                    raise bad(f"entry {name!r} is truncated")
+                return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+        meta = json.loads(str(read("meta", limit=_MAX_META_BYTES)[()]))
+        if not isinstance(meta, dict):
+            raise bad("the metadata is not a JSON object")
+        if meta.get("format") != _FORMAT:
+            raise bad(f"unknown format {meta.get('format')!r}")
+        if meta.get("version") != _FORMAT_VERSION:
+            raise bad(f"unsupported format version {meta.get('version')!r}")
+        dtype = np.dtype(meta["dtype"])
+        if not isinstance(meta["blocks"], list):
+            raise bad("'blocks' must be a list")
+        blocks = []
+        for k, bm in enumerate(meta["blocks"]):
+            W, b = read(f"W{k}"), read(f"b{k}")
+            for name, arr in (("W", W), ("b", b)):
+                if arr.dtype.kind != "f":
+                    raise bad(f"{name}{k} has dtype {arr.dtype}, expected floating point")
+            mask = read(f"mask{k}") if bm.get("masked") else None
+            if mask is not None and mask.dtype != bool:
+                raise bad(f"mask{k} has dtype {mask.dtype}, expected bool")
+            blocks.append(dict(W=W, b=b, activation=bm["activation"], sources=bm["sources"],
+                               mask=mask, trainable=bm["trainable"]))
+        ids = [read(f"ids{node}") for node in range(len(blocks) + 1)]
+        if any(u.dtype.kind not in "iu" for u in ids):
+            raise bad("unit ids must be integers")
+        n_inputs = meta["n_inputs"]
+        if not isinstance(n_inputs, int) or isinstance(n_inputs, bool):
+            raise bad(f"n_inputs must be an integer, got {n_inputs!r}")
+        net = cls(n_inputs, blocks, dtype=dtype, unit_ids=ids)
+        next_uid = meta.get("next_uid", 0)
+        if not isinstance(next_uid, int) or not 0 <= next_uid <= _MAX_UNIT_ID:
+            raise bad(f"next_uid must be an integer in [0, {_MAX_UNIT_ID}], got {next_uid!r}")
+        return net._with_next_uid(next_uid)
 
     # -------------------------------------------------------------- display
     def summary(self) -> str:
