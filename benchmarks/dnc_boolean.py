@@ -177,7 +177,7 @@ def growth_figure(out, rows, datasets, label, name, title):
 
 
 def report(out):
-    from structlearn.bench.dnc_trials import _BOOLEAN_TASKS
+    from structlearn.bench.dnc_trials import BOOLEAN_TASKS
     from structlearn.bench.runner import final_rows, read_results
 
     rows = [r for r in final_rows(read_results(out)).values()
@@ -196,7 +196,7 @@ def report(out):
         "",
         "## 1. Ash's settings (w = 1000, Delta_T = 0.05, C_a = 0.001, C_m = 0.01)",
         "",
-        table_ash(groups, _BOOLEAN_TASKS),
+        table_ash(groups, BOOLEAN_TASKS),
         "",
         "## 2. Trigger window",
         "",
@@ -216,7 +216,7 @@ def report(out):
                               ("two_spirals", "split"), ("two_spirals", "one_layer")]),
         "",
     ]
-    figs = [growth_figure(out, rows, _BOOLEAN_TASKS, "ash", "dnc_growth_boolean.png",
+    figs = [growth_figure(out, rows, BOOLEAN_TASKS, "ash", "dnc_growth_boolean.png",
                           "DNC growth, Ash's settings (seed 0)"),
             growth_figure(out, rows, ["two_spirals"], "round_robin",
                           "dnc_growth_spirals_rr.png", "two-spirals, round-robin (seed 0)"),

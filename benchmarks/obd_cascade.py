@@ -27,10 +27,6 @@ METHODS = {"obd (lm)": ("obd", "lm"), "obd (full)": ("obd", "full"),
            "magnitude": ("magnitude", "lm"), "random": ("random", "lm")}
 
 
-def accuracy(net, X, y):
-    return float(np.mean(net.predict_classes(X) == y))
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=5)
@@ -44,11 +40,12 @@ def main():
     d = load_bench_data("two_spirals")
     rows = []
     for seed in range(args.seeds):
-        net = CascadeCorrelation(max_hidden_units=50, rng=seed).fit(d.X_train, d.y_train).network_
+        cc = CascadeCorrelation(max_hidden_units=50, rng=seed).fit(d.X_train, d.y_train)
+        net = cc.network_
         row = dict(seed=seed, hidden_units=net.n_hidden_units,
                    weights=int(sum(b.W.size for b in net.blocks)),
-                   train_accuracy=accuracy(net, d.X_train, d.y_train),
-                   test_accuracy=accuracy(net, d.X_test, d.y_test))
+                   train_accuracy=cc.score(d.X_train, d.y_train),
+                   test_accuracy=cc.score(d.X_test, d.y_test))
         for name, (crit, mode) in METHODS.items():
             m = OptimalBrainDamage(criterion=crit, hessian=mode, target_fraction=args.target,
                                    prune_fraction=args.prune_fraction,
@@ -57,8 +54,8 @@ def main():
             m.fit(d.X_train, d.y_train, network=net)
             p = m.network_
             row[name] = dict(weights_left=m.weights_left_, hidden_units=p.n_hidden_units,
-                             train_accuracy=accuracy(p, d.X_train, d.y_train),
-                             test_accuracy=accuracy(p, d.X_test, d.y_test))
+                             train_accuracy=m.score(d.X_train, d.y_train),
+                             test_accuracy=m.score(d.X_test, d.y_test))
         rows.append(row)
         print(f"seed {seed}: {row['hidden_units']} units, {row['weights']} weights, test "
               f"{row['test_accuracy']:.3f} -> " + ", ".join(

@@ -7,7 +7,8 @@
 # # Dynamic node creation: the growth curve
 #
 # Ash (1989) starts a one-hidden-layer network with one unit and trains all of
-# it by back-propagation. When the error has stopped falling (by less than
+# it by back-propagation (`fit(X, y, network=net)` grows a network you give it
+# instead). When the error has stopped falling (by less than
 # `trigger` = 5% of the error the current size started from, over a window of
 # `window` = 1000 epochs), one more unit with small random weights is added.
 # Training stops when the mean and the largest squared errors are small enough.
@@ -44,6 +45,9 @@ h = dnc.history_
 added = [e["epoch"] for e in h.events_of("unit_added")]
 print(f"{dnc.network_.n_hidden_units} hidden units after {dnc.n_epochs_} epochs, "
       f"stop: {dnc.stop_reason_}; units added at epochs {added}")
+# predict gives the parity bits back as labels; decision_function the raw sigmoid outputs
+print(f"training accuracy {dnc.score(X, y):.3f}; outputs for the first patterns: "
+      f"{dnc.decision_function(X[:4]).ravel().round(3)}")
 
 # %%
 fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(6.5, 5.5), sharex=True,

@@ -5,8 +5,8 @@ Science* 1(4):365-375, 1989 (summary: Proc. IJCNN 1989,
 doi:10.1109/IJCNN.1989.118509).  Rule and settings as in the project's
 reference notes; what the paper does not give us is marked "ours".
 
-The network starts with one hidden unit (or a network you give it) and the
-*whole* network trains by back-propagation; nothing is ever frozen (unlike
+The network starts with one hidden unit (or a network you give to ``fit``) and
+the *whole* network trains by back-propagation; nothing is ever frozen (unlike
 cascade-correlation).  With ``a_t`` the average squared error per output at
 epoch ``t`` and ``t0`` the epoch of the last addition, a unit is added when
 
@@ -21,6 +21,16 @@ Growth (and training) stops when
 ``m_t`` being the largest squared error over every pattern and output.  The
 ratio in (1) does not depend on the error's scale, so the trigger is applied
 to the training loss, which for ``loss='mse'`` is ``a_t`` times a constant.
+
+DNC is a short policy on the shared training loop
+(:class:`structlearn.train.Trainer`): after each epoch, *stop?* (rule (2),
+:class:`AshCriterion`, or validation patience) and *add a unit?* (rule (1),
+:func:`should_add_unit`).  A unit is added in place
+(:meth:`Network.add_units <structlearn.network.Network.add_units>`) or, for a
+Net2Net split, by handing the trainer the widened network; the optimizer's
+state (momentum, Adam moments) for the old weights survives every addition,
+carried over by weight key.  Rule (2) alone is a stop criterion any training
+run can use: ``train(net, X, y, stop_when=[AshCriterion()])``.
 
 What this module adds to the paper (Ash left the last two open):
 
@@ -38,27 +48,29 @@ What this module adds to the paper (Ash left the last two open):
   random incoming weights and zero outgoing weights.  Either way the error
   does not jump (measured in docs/dnc.md: on the Boolean tasks the split
   copies a committed unit and grows many useless ones; ``zero_out`` is as good
-  as Ash's unit or better).
-
-The optimizer's state (momentum, Adam moments) for the old weights survives
-every addition: the shared optimizers carry it over by parameter key.
+  as Ash's unit or better);
+* **growing any network** (``fit(X, y, network=net)``): a network another
+  algorithm grew, pruned or widened.  Units go to its *trainable* hidden
+  blocks only (a unit in a frozen block would never train); pruned weights
+  stay pruned, new units' weights are not masked.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .validation import check_array, check_positive_int, check_rng
-from .activations import get_activation
+from .activations import ACTIVATIONS, get_activation
+from .estimator import Estimator
 from .history import History
-from .losses import get_loss
+from .initializers import uniform
+from .losses import LOSSES, Loss, get_loss
 from .network import Network
-from .optim import SGD, Optimizer, get_optimizer
-from .train import encode_targets, train
+from .optim import OPTIMIZERS, SGD, Optimizer, get_optimizer
+from .train import Trainer, train
+from .validation import (Check, InstanceOf, Interval, Options, check_number, check_rng,
+                         validate_params)
 
-__all__ = ["DynamicNodeCreation", "should_add_unit", "trigger_epochs", "growth_scores",
-           "squared_error_stats", "train_to_criterion"]
+__all__ = ["DynamicNodeCreation", "AshCriterion", "should_add_unit", "trigger_epochs",
+           "growth_scores", "squared_error_stats", "train_to_criterion"]
 
 #: stop reasons written in the History's final "stop" event
 STOP_REASONS = ("criterion", "max_epochs", "max_units", "validation")
@@ -124,6 +136,67 @@ def squared_error_stats(outputs, targets):
     return float(d.mean()), float(d.max())
 
 
+# ------------------------------------------------------------ the stop rule
+class AshCriterion:
+    """Ash's stopping rule, (2) in the module docstring, as a stop criterion.
+
+    ``criterion(result) -> bool`` for an epoch's
+    :class:`~structlearn.train.EpochResult`: True when the mean squared error
+    per output is at most ``c_a`` and the largest squared error over every
+    pattern and output at most ``c_m``, measured on the whole training set.
+    Use it with any training run, ``train(net, X, y, stop_when=[AshCriterion()])``
+    (the stop reason is its :attr:`name`, ``"criterion"``), or call it from a
+    loop over :meth:`Trainer.epochs <structlearn.train.Trainer.epochs>`, as
+    :class:`DynamicNodeCreation` does.
+
+    Full batch, it reads the outputs of the epoch's own forward pass (before
+    the weight update, as in Ash's sweep: no extra pass).  With minibatches
+    the epoch's loss mixes several weight settings, so a full forward pass
+    with the current weights is run only when the loss makes the criterion
+    plausible (for ``loss='mse'``: ``2 * loss / n_outputs <= c_a``; for any
+    other loss every epoch).
+
+    Parameters
+    ----------
+    c_a : float, default 0.001
+        Bound on the mean squared error per output (Ash's setting).
+    c_m : float, default 0.01
+        Bound on the largest squared error (Ash's setting).
+
+    Attributes
+    ----------
+    name : str
+        ``"criterion"``: the stop reason :func:`~structlearn.train.train` writes.
+    a, m : float or None
+        The last values measured (None while the check was skipped).
+    """
+
+    name = "criterion"
+
+    def __init__(self, c_a=0.001, c_m=0.01):
+        self.c_a = check_number(c_a, "c_a", 0.0)
+        self.c_m = check_number(c_m, "c_m", 0.0)
+        self.a = self.m = None
+
+    def __call__(self, result):
+        trainer = result.trainer
+        T = trainer.T
+        out = result.full_batch_outputs
+        self.a = self.m = None
+        if out is None:
+            # The minibatch losses of an epoch mix weights; check the full set
+            # only when the epoch's average already looks good enough.
+            a_est = 2.0 * result.loss / T.shape[1] if trainer.loss.name == "mse" else 0.0
+            if a_est > self.c_a:
+                return False
+            out = result.outputs()
+        self.a, self.m = squared_error_stats(out, T)
+        return self.a <= self.c_a and self.m <= self.c_m
+
+    def __repr__(self):
+        return f"AshCriterion(c_a={self.c_a}, c_m={self.c_m})"
+
+
 # --------------------------------------------------------------- where to grow
 def _slope_at_zero(activation):
     """f'(0) of a hidden activation: the slope a new unit with small weights
@@ -170,8 +243,9 @@ def growth_scores(network, X, T, loss):
     independent of the scale of each block's inputs (pixels, hidden values,
     spiral coordinates), so blocks can be compared.  It is GradMax's quantity
     (Evci et al., ICLR 2022) in whitened input coordinates; here it only ranks
-    blocks.  Cost: one forward/backward pass, and per block a Gram matrix and
-    a small eigen-decomposition.
+    blocks.  Cost: one forward/backward pass (whose values and deltas are
+    read from :attr:`Network.last_pass <structlearn.network.Network.last_pass>`),
+    and per block a Gram matrix and a small eigen-decomposition.
 
     Parameters
     ----------
@@ -183,15 +257,19 @@ def growth_scores(network, X, T, loss):
     Returns
     -------
     ndarray of float, shape (number of hidden blocks,)
-        The score of every hidden block (the output block excluded).
+        The score of every hidden block (the output block excluded); NaN for
+        a frozen block (a unit there would never train, and the backward pass
+        may not reach its consumers).
     """
     network.loss_and_grad(X, T, loss)
-    ws = network._workspaces[len(X)]
-    values = [X] + ws["y"]
-    deltas = ws["g"]
+    cache = network.last_pass
+    values, deltas = cache.nodes, cache.deltas
     n = len(X)
     scores = []
     for k in range(len(network.blocks) - 1):
+        if not network.blocks[k].trainable:
+            scores.append(np.nan)
+            continue
         D = np.concatenate([deltas[j] for j in network.consumers(k + 1)], axis=1)
         A = np.concatenate([values[s] for s in network.blocks[k].sources]
                            + [np.ones((n, 1), X.dtype)], axis=1).astype(np.float64)
@@ -202,94 +280,77 @@ def growth_scores(network, X, T, loss):
 
 
 # ----------------------------------------------------------------- utilities
-def _check_float(value, name, low=None, high=None, allow_none=False, low_open=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    too_low = low is not None and (value < low or (low_open and value == low))
-    if not np.isfinite(value) or too_low or (high is not None and value > high):
-        lo = "-inf" if low is None else low
-        hi = "inf" if high is None else high
-        bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must be a finite number in {bracket}{lo}, {hi}], got {value}")
-    return value
+def _batch_size(batch_size, n):
+    """Patterns per update: 'auto' is eight minibatches per epoch, None full batch."""
+    if batch_size == "auto":
+        return max(1, n // 8)
+    return n if batch_size is None else min(int(batch_size), n)
 
 
-def _n_outputs(y, loss):
-    """Outputs a new network needs for targets ``y`` (see :func:`encode_targets`)."""
-    y = np.asarray(y)
-    if y.ndim == 2:
-        return y.shape[1]
-    if y.ndim != 1 or y.size == 0:
-        raise ValueError(f"y must be 1-D labels or a 2-D target matrix, got shape {y.shape}")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError("y must be finite")
-    integral = y.dtype.kind in "biu" or (y.dtype.kind == "f" and np.all(y == np.round(y)))
-    if not integral:
-        return 1  # regression targets
-    n_classes = int(y.max()) + 1
-    if loss.name == "softmax_cross_entropy":
-        return max(n_classes, 2)
-    return 1 if n_classes <= 2 else n_classes
+def _make_optimizer(optimizer, learning_rate, momentum, batch):
+    """The optimizer of a fit: SGD with the PDP step convention, or a fresh copy of
+    the one given (``fit`` must not reuse an earlier fit's state)."""
+    if optimizer is None:
+        return SGD(lr=learning_rate * batch, momentum=momentum)
+    opt = get_optimizer(optimizer)
+    if opt.full_batch_solver:
+        raise ValueError(f"optimizer: Dynamic Node Creation acts between epochs and needs a "
+                         f"step-wise optimizer (sgd, adam, quickprop), got {optimizer!r}")
+    return type(opt)(**opt.get_params()) if opt is optimizer else opt
 
 
-def _fresh_optimizer(opt):
-    """A new optimizer with the same settings (fit must not reuse old state)."""
-    return type(opt)(**opt.get_params())
+def _resolve_loss(loss, output):
+    """``loss='auto'``: Ash's squared error, or cross-entropy for a softmax output."""
+    if isinstance(loss, str) and loss == "auto":
+        loss = "softmax_cross_entropy" if output == "softmax" else "mse"
+    return get_loss(loss)
 
 
-def _uniform_network(sizes, hidden, output, init_range, rng, dtype):
+def _new_network(sizes, hidden, output, init_range, rng, dtype):
     """An MLP with every weight and bias uniform in [-init_range, init_range] (Ash)."""
-    net = Network.mlp(sizes, hidden=hidden, output=output, rng=rng, dtype=dtype)
-    net.params[:] = rng.uniform(-init_range, init_range, net.params.size)
-    return net
+    return Network.mlp(sizes, hidden=hidden, output=output, rng=rng, dtype=dtype,
+                       init=uniform(init_range))
 
 
-class _EpochWatcher:
-    """The callback run after every epoch of :func:`train`: records a_t, checks
-    the stopping criterion, the trigger and the validation patience, and asks
-    the training loop to stop when one of them calls for action."""
-
-    def __init__(self, owner, X, T, full_batch):
-        self.o = owner
-        self.X, self.T, self.full_batch = X, T, full_batch
-        self.action = None
-
-    def __call__(self, epoch, net, history):
-        o = self.o
-        row = history.rows[-1]
-        o._errors.append(row["loss"])
-        if o.c_a is not None:
-            a = m = None
-            ws = net._workspaces.get(len(self.X)) if self.full_batch else None
-            if ws is not None:
-                # The outputs of this epoch's forward pass, the same pass whose
-                # loss was recorded (before the weight update), as in Ash's sweep.
-                out = ws["y"][-1]
-                a = float(np.mean((out - self.T) ** 2))
-                if a <= o.c_a:
-                    a, m = squared_error_stats(out.copy(), self.T)
-            else:
-                # Minibatch losses mix weights; check the full set only when
-                # the epoch's average already looks good enough.
-                a_est = 2.0 * row["loss"] / self.T.shape[1] if o._loss.name == "mse" else 0.0
-                if a_est <= o.c_a:
-                    a, m = squared_error_stats(net._forward(self.X)[-1].copy(), self.T)
-            if a is not None and m is not None and a <= o.c_a and m <= o.c_m:
-                self.action = "criterion"
-                return True
-        if o._validate:
-            # lower is better: the loss, or minus the accuracy
-            val = row["val_loss"] if o.monitor == "val_loss" else -row["val_accuracy"]
-            if val < o._best[0]:
-                o._best = (val, epoch, net.copy())
-                o._improved_this_size = True
-        if o._grow and should_add_unit(o._errors, epoch, o._t0, o.window, o.trigger):
-            self.action = "trigger"
-            return True
+def _is_float_dtype(value):
+    if value is None:
         return False
+    try:
+        return np.dtype(value) in (np.dtype(np.float32), np.dtype(np.float64))
+    except TypeError:
+        return False
+
+
+_positive_int = [Interval(int, 1)]
+
+_CONSTRAINTS = {
+    "initial_units": _positive_int,
+    "hidden_layers": _positive_int,
+    "hidden": [Options(*(name for name, act in ACTIVATIONS.items() if act.elementwise))],
+    "output": [Options(*ACTIVATIONS)],
+    "loss": [Options("auto", *LOSSES), InstanceOf(Loss)],
+    "trigger": [Interval(float, 0.0, 1.0, closed="right")],
+    "window": _positive_int,
+    "c_a": [Interval(float, 0.0), None],
+    "c_m": [Interval(float, 0.0), None],
+    "max_units": _positive_int,
+    "max_epochs": _positive_int,
+    "optimizer": [Options(*OPTIMIZERS), InstanceOf(Optimizer), None],
+    "learning_rate": [Interval(float, 0.0, None, closed="neither")],
+    "momentum": [Interval(float, 0.0, 0.999999)],
+    "batch_size": [Options("auto"), Interval(int, 1), None],
+    "patience": [Interval(int, 1), None],
+    "monitor": [Options("val_loss", "val_accuracy")],
+    "finish_patience": [Interval(int, 1), None],
+    "grow_where": [Options("round_robin", "loss_estimate"), Interval(int)],
+    "init": [Options("random", "split", "zero_out")],
+    "init_range": [Interval(float, 0.0, None, closed="neither")],
+    "split_noise": [Interval(float, 0.0)],
+    "estimate_samples": _positive_int,
+    "dtype": [Check(_is_float_dtype, "numpy.float32 or numpy.float64")],
+    "task": [Options("auto", "classification", "regression")],
+    "rng": ["rng"],
+}
 
 
 def train_to_criterion(network, X, y, *, loss="mse", optimizer=None, learning_rate=0.2,
@@ -300,49 +361,69 @@ def train_to_criterion(network, X, y, *, loss="mse", optimizer=None, learning_ra
 
     The baseline DNC is compared with: the final-size network trained from
     scratch with the same optimizer, to the same criterion.  Parameters are as
-    in :class:`DynamicNodeCreation`.
+    in :class:`DynamicNodeCreation` (``c_a=None``: no criterion, train
+    ``max_epochs``); ``y`` follows the bare-network convention of
+    :func:`~structlearn.train.train`.  The same as ``train(network, X, y,
+    stop_when=[AshCriterion(c_a, c_m)], ...)`` with DNC's optimizer, batch
+    size and random streams.
 
     Returns
     -------
     History
         Its last ``stop`` event has ``reason`` ``'criterion'`` or ``'max_epochs'``.
     """
-    dnc = DynamicNodeCreation(network=network, loss=loss, optimizer=optimizer,
-                              learning_rate=learning_rate, momentum=momentum,
-                              batch_size=batch_size, c_a=c_a, c_m=c_m, max_epochs=max_epochs,
-                              max_units=network.n_hidden_units, rng=rng)
-    dnc._grow_enabled = False
-    dnc._fit(X, y, None, network_in_place=True, history=history)
-    return dnc.history_
+    validate_params(dict(loss=loss, optimizer=optimizer, learning_rate=learning_rate,
+                         momentum=momentum, batch_size=batch_size, c_a=c_a, c_m=c_m,
+                         max_epochs=max_epochs, rng=rng),
+                    {k: _CONSTRAINTS[k] for k in ("loss", "optimizer", "learning_rate",
+                                                   "momentum", "batch_size", "c_a", "c_m",
+                                                   "max_epochs", "rng")})
+    if not isinstance(network, Network):
+        raise TypeError(f"network: expected a structlearn Network, got {type(network).__name__}")
+    X = network.check_X(X)
+    batch = _batch_size(batch_size, len(X))
+    opt = _make_optimizer(optimizer, learning_rate, momentum, batch)
+    # the shuffling stream DNC would draw from the same seed
+    train_rng = np.random.default_rng(check_rng(rng).integers(2**63))
+    stop = [] if c_a is None else [AshCriterion(c_a, c_m)]
+    return train(network, X, y, loss=_resolve_loss(loss, network.blocks[-1].activation),
+                 optimizer=opt, epochs=max_epochs, batch_size=batch, stop_when=stop,
+                 rng=train_rng, history=history, progress=False)
 
 
 # ---------------------------------------------------------------- the class
-class DynamicNodeCreation:
+class DynamicNodeCreation(Estimator):
     """Dynamic Node Creation (Ash 1989): add hidden units while the error flattens.
+
+    Follows the estimator contract (:mod:`structlearn.estimator`):
+    ``fit(X, y, *, network=None, validation=None)``, ``predict`` (labels or
+    values), ``decision_function`` (raw outputs), ``predict_proba``, ``score``.
 
     Parameters
     ----------
-    network : Network, optional
-        Start from (a copy of) this network instead of a new one.  Its hidden
-        blocks are where units may be added.
     initial_units : int, default 1
         Units in each hidden block of a new network (Ash: 1).
     hidden_layers : int, default 1
         Hidden blocks of a new network (Ash: 1).  With more than one,
         ``grow_where`` decides which block each new unit joins.
     hidden, output : str, default 'sigmoid', 'sigmoid'
-        Activations of a new network (Ash: logistic units everywhere).
-    loss : str, default 'mse'
-        Training loss (Ash: squared error).  The trigger is applied to it; the
-        stopping criterion always uses squared errors of the outputs.
+        Activations of a new network (Ash: logistic units everywhere).  Two
+        classes take one output (two for a softmax), more classes one per
+        class, a 0/1 target matrix one per column.
+    loss : str or Loss, default 'auto'
+        Training loss: 'auto' is Ash's squared error ('mse'), or softmax
+        cross-entropy for a softmax output (which squared error cannot train
+        here).  The trigger is applied to it; the stopping criterion always
+        uses squared errors of the outputs.
     trigger : float, default 0.05
         ``Delta_T`` of the trigger (Ash's setting for the Boolean tasks).
     window : int, default 1000
         ``w`` of the trigger, in epochs (Ash's setting for the Boolean tasks).
     c_a : float or None, default 0.001
         Stop when the mean squared error per output is at most ``c_a`` and
-        the largest squared error at most ``c_m`` (Ash's settings).
-        None disables the criterion (data that cannot be fitted exactly).
+        the largest squared error at most ``c_m`` (Ash's settings; see
+        :class:`AshCriterion`).  None disables the criterion (data that cannot
+        be fitted exactly).
     c_m : float, default 0.01
     max_units : int, default 50
         Cap on the hidden units (all blocks together).  When the trigger fires
@@ -355,6 +436,7 @@ class DynamicNodeCreation:
         ``learning_rate`` on the loss *summed* over the patterns of a batch,
         the convention of Rumelhart, Hinton & Williams (1986) (PDP's
         ``lrate``).  An instance is copied (its settings, not its state).
+        It must be step-wise (not L-BFGS).
     learning_rate : float, default 0.2
         Step on the pattern-summed loss; used only when ``optimizer`` is None.
         Ash's own learning rate and momentum are not in the sources we could
@@ -384,9 +466,9 @@ class DynamicNodeCreation:
         short window the growing network never settles).  Rows of that phase
         have ``phase='finish'``.
     grow_where : {'round_robin', 'loss_estimate'} or int, default 'round_robin'
-        The hidden block that receives each new unit: cycle over the hidden
-        blocks, the block with the best :func:`growth_scores`, or a fixed
-        block index.  Irrelevant with one hidden block.
+        The hidden block that receives each new unit: cycle over the trainable
+        hidden blocks, the trainable block with the best :func:`growth_scores`,
+        or a fixed hidden block index.  Irrelevant with one hidden block.
     init : {'random', 'split', 'zero_out'}, default 'random'
         ``'random'``: the new unit's incoming, bias and outgoing weights are
         uniform in ``[-init_range, init_range]`` (Ash).  ``'split'``: a Net2Net
@@ -396,12 +478,15 @@ class DynamicNodeCreation:
         unit starts as a fresh feature, not a copy).
     init_range : float, default 0.1666
         Half-width of the uniform weights of new units and of a new network
-        (Ash's value).
+        (Ash's value; the ``"ash"`` initialiser of :mod:`structlearn.initializers`).
     split_noise : float, default 0.01
         Noise passed to :func:`structlearn.net2net.wider` for ``init='split'``.
     estimate_samples : int, default 2048
         Training patterns (a fixed random subset) used by ``'loss_estimate'``.
     dtype : numpy float type, default float64
+        Of a new network (a given network keeps its own).
+    task : {'auto', 'classification', 'regression'}, default 'auto'
+        What ``y`` is (see :mod:`structlearn.targets`).
     rng : int, Generator or None
         Source of every random choice (weights, minibatches, subsets).
 
@@ -413,32 +498,37 @@ class DynamicNodeCreation:
         Per-epoch rows (``units`` and ``weights`` give the growth curve),
         ``unit_added`` events (epoch, block, units, widths, error, init,
         scores, and the training loss just before and after the edit,
-        ``loss_before`` and ``loss_after``) and a
+        ``loss_before`` and ``loss_after``) and one
         final ``stop`` event whose ``reason`` is one of ``'criterion'``,
-        ``'max_epochs'``, ``'max_units'``, ``'validation'``.
+        ``'max_epochs'``, ``'max_units'``, ``'validation'`` (with ``units``,
+        ``best_val_epoch`` and ``finish_epochs``).
     n_epochs_ : int
     errors_ : ndarray
         The training loss the trigger saw, by epoch (index 0: before training).
     stop_reason_ : str
     cost_ : int
         Sum over epochs of the weights trained (weight-epochs).
+    classes_, n_features_in_, n_outputs_, target_info_ :
+        As for every estimator (:mod:`structlearn.estimator`).
 
     Notes
     -----
     Deviations from the paper: the trigger uses the training loss (the same
     ratio as Ash's ``a_t`` for ``loss='mse'``); validation patience,
-    ``grow_where`` and ``init='split'`` are extensions.  ``a_t`` and ``m_t``
-    are measured during the epoch's forward pass, before its weight update.
+    ``grow_where``, ``init='split'`` and growing a given network are
+    extensions.  ``a_t`` and ``m_t`` are measured during the epoch's forward
+    pass, before its weight update (full batch; see :class:`AshCriterion`).
     """
 
-    def __init__(self, *, network=None, initial_units=1, hidden_layers=1, hidden="sigmoid",
-                 output="sigmoid", loss="mse", trigger=0.05, window=1000, c_a=0.001, c_m=0.01,
+    _parameter_constraints = _CONSTRAINTS
+
+    def __init__(self, *, initial_units=1, hidden_layers=1, hidden="sigmoid",
+                 output="sigmoid", loss="auto", trigger=0.05, window=1000, c_a=0.001, c_m=0.01,
                  max_units=50, max_epochs=100_000, optimizer=None, learning_rate=0.2,
                  momentum=0.9, batch_size="auto", patience=None, monitor="val_loss",
                  finish_patience=None, grow_where="round_robin",
                  init="random", init_range=0.1666, split_noise=0.01, estimate_samples=2048,
-                 dtype=np.float64, rng=None):
-        self.network = network
+                 dtype=np.float64, task="auto", rng=None):
         self.initial_units = initial_units
         self.hidden_layers = hidden_layers
         self.hidden = hidden
@@ -463,236 +553,205 @@ class DynamicNodeCreation:
         self.split_noise = split_noise
         self.estimate_samples = estimate_samples
         self.dtype = dtype
+        self.task = task
         self.rng = rng
-        self._grow_enabled = True
 
     # ------------------------------------------------------------ checks
-    def get_params(self) -> dict:
-        return {k: v for k, v in vars(self).items() if not k.startswith("_")
-                and not k.endswith("_")}
-
-    def _check_params(self):
-        if self.network is not None and not isinstance(self.network, Network):
-            raise TypeError(f"network must be a structlearn Network or None, "
-                            f"got {type(self.network).__name__}")
-        if self.network is not None and len(self.network.blocks) < 2:
-            raise ValueError("network must have at least one hidden block to grow")
-        check_positive_int(self.initial_units, "initial_units")
-        check_positive_int(self.hidden_layers, "hidden_layers")
-        for name in ("hidden", "output"):
-            get_activation(getattr(self, name))
-        if not get_activation(self.hidden).elementwise:
-            raise ValueError(f"hidden must be an element-wise activation, got {self.hidden!r}")
-        get_loss(self.loss)
-        self.trigger = _check_float(self.trigger, "trigger", 0.0, 1.0, low_open=True)
-        check_positive_int(self.window, "window")
-        self.c_a = _check_float(self.c_a, "c_a", 0.0, allow_none=True)
-        if self.c_a is not None:
-            self.c_m = _check_float(self.c_m, "c_m", 0.0)
-        check_positive_int(self.max_units, "max_units")
-        check_positive_int(self.max_epochs, "max_epochs")
-        if self.optimizer is not None:
-            get_optimizer(self.optimizer)
-        self.learning_rate = _check_float(self.learning_rate, "learning_rate", 0.0, low_open=True)
-        self.momentum = _check_float(self.momentum, "momentum", 0.0, 0.999999)
-        if self.batch_size is not None and self.batch_size != "auto":
-            check_positive_int(self.batch_size, "batch_size")
-        if self.patience is not None:
-            check_positive_int(self.patience, "patience")
-        if self.finish_patience is not None:
-            check_positive_int(self.finish_patience, "finish_patience")
-        if self.monitor not in ("val_loss", "val_accuracy"):
-            raise ValueError(f"monitor must be 'val_loss' or 'val_accuracy', got {self.monitor!r}")
-        if isinstance(self.grow_where, str):
-            if self.grow_where not in ("round_robin", "loss_estimate"):
-                raise ValueError("grow_where must be 'round_robin', 'loss_estimate' or a hidden "
-                                 f"block index, got {self.grow_where!r}")
-        elif not isinstance(self.grow_where, numbers.Integral) or isinstance(self.grow_where,
-                                                                               bool):
-            raise TypeError("grow_where must be 'round_robin', 'loss_estimate' or an int block "
-                            f"index, got {type(self.grow_where).__name__} {self.grow_where!r}")
-        if self.init not in ("random", "split", "zero_out"):
-            raise ValueError(f"init must be 'random', 'split' or 'zero_out', got {self.init!r}")
-        self.init_range = _check_float(self.init_range, "init_range", 0.0, low_open=True)
-        self.split_noise = _check_float(self.split_noise, "split_noise", 0.0)
-        check_positive_int(self.estimate_samples, "estimate_samples")
-
-    # ---------------------------------------------------------------- fit
-    def fit(self, X, y, validation=None):
-        """Grow and train a network on ``(X, y)``; returns ``self``.
-
-        Parameters
-        ----------
-        X : array (n_samples, n_inputs)
-        y : labels (n_samples,) or targets (n_samples, n_outputs)
-        validation : (X_val, y_val), optional
-            Monitored every epoch; with ``patience`` it stops the growth.
-        """
-        self._grow_enabled = True
-        return self._fit(X, y, validation)
-
-    def _fit(self, X, y, validation, network_in_place=False, history=None):
-        self._check_params()
-        rng = check_rng(self.rng)
-        self._loss = get_loss(self.loss)
-        X = check_array(X, "X", ndim=2, dtype=None)
-        if self.network is not None:
-            net = self.network if network_in_place else self.network.copy()
-        else:
-            n_out = _n_outputs(y, self._loss)
-            sizes = [X.shape[1]] + [self.initial_units] * self.hidden_layers + [n_out]
-            net = _uniform_network(sizes, self.hidden, self.output, self.init_range, rng,
-                                   self.dtype)
-        self._loss.check_output_activation(net.blocks[-1].activation)
-        X = net.check_X(X)
-        T = encode_targets(y, net, self._loss, n_samples=len(X))
-        hidden_blocks = len(net.blocks) - 1
-        if not isinstance(self.grow_where, str):
-            gw = int(self.grow_where)
-            if not -hidden_blocks <= gw < hidden_blocks:
-                raise ValueError(f"grow_where must be a hidden block index in "
-                                 f"[0, {hidden_blocks - 1}], got {gw}")
-        if net.n_hidden_units > self.max_units and self._grow_enabled:
-            raise ValueError(f"max_units ({self.max_units}) is below the starting network's "
-                             f"{net.n_hidden_units} hidden units")
-        if validation is not None:
-            if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
-                raise ValueError("validation must be a pair (X_val, y_val)")
-            Xv = net.check_X(validation[0], "validation X")
-            Tv = encode_targets(validation[1], net, self._loss, n_samples=len(Xv),
-                                name="validation y")
-            validation = (Xv, Tv)
+    def _check_combinations(self, validation):
+        """Checks that involve more than one parameter (or the fit arguments)."""
+        if self.c_a is not None and self.c_m is None:
+            raise ValueError("c_m: expected a number when c_a is set (the criterion needs both), "
+                             "got None")
         if self.patience is not None and validation is None:
             raise ValueError("patience needs validation data: fit(X, y, validation=(X_val, y_val))")
+
+    def _start(self, X, y, network, rng):
+        """The network to grow and its loss; encodes the targets (sets ``target_info_``)."""
+        if network is None:
+            loss = _resolve_loss(self.loss, self.output)
+            loss.check_output_activation(self.output)
+            dtype = np.dtype(self.dtype)
+            T = self._encode_targets(y, self.output, dtype=dtype)
+            sizes = [X.shape[1]] + [self.initial_units] * self.hidden_layers + [self.n_outputs_]
+            return _new_network(sizes, self.hidden, self.output, self.init_range, rng,
+                                dtype), T, loss
+        output = network.blocks[-1].activation
+        loss = _resolve_loss(self.loss, output)
+        try:
+            loss.check_output_activation(output)
+        except ValueError as exc:
+            raise ValueError(f"network: its {output} output does not go with loss="
+                             f"{self.loss!r} ({exc})") from None
+        T = self._encode_targets(y, None, network=network, dtype=network.dtype)
+        return network, T, loss
+
+    @staticmethod
+    def _growable_blocks(net):
+        """The hidden blocks DNC may add units to: the trainable ones."""
+        n_hidden = len(net.blocks) - 1
+        if n_hidden == 0:
+            raise ValueError("network: it has no hidden block, so Dynamic Node Creation has "
+                             "nowhere to add units (give a network with at least one hidden "
+                             "block)")
+        blocks = [k for k in range(n_hidden) if net.blocks[k].trainable]
+        if not blocks:
+            raise ValueError(
+                f"network: it has no trainable hidden block (hidden blocks "
+                f"{list(range(n_hidden))} are frozen, as cascade-correlation leaves the units it "
+                "installs); Dynamic Node Creation trains the whole network and a unit added to a "
+                "frozen block would never train. Unfreeze the blocks to grow first: "
+                "net.freeze(k, frozen=False)")
+        return blocks
+
+    def _check_grow_where(self, net, blocks):
+        if isinstance(self.grow_where, str):
+            return
+        n_hidden = len(net.blocks) - 1
+        gw = int(self.grow_where)
+        if not -n_hidden <= gw < n_hidden:
+            raise ValueError(f"grow_where: expected a hidden block index in "
+                             f"[0, {n_hidden - 1}], got {gw}")
+        if gw % n_hidden not in blocks:
+            raise ValueError(f"grow_where: hidden block {gw % n_hidden} of the network is "
+                             "frozen, and a unit added there would never train (trainable "
+                             f"hidden blocks: {blocks}; unfreeze with "
+                             "net.freeze(k, frozen=False))")
+
+    def _monitored(self, row):
+        """The validation score of an epoch's row, lower is better."""
+        return row["val_loss"] if self.monitor == "val_loss" else -row["val_accuracy"]
+
+    # ---------------------------------------------------------------- fit
+    def _fit(self, X, y, *, network, validation):
+        """Grow and train a network on ``(X, y)`` (see :meth:`Estimator.fit
+        <structlearn.estimator.Estimator.fit>`; ``validation`` is monitored every
+        epoch and, with ``patience``, stops the growth)."""
+        self._check_combinations(validation)
+        rng = check_rng(self.rng)
+        net, T, loss = self._start(X, y, network, rng)
+        blocks = self._growable_blocks(net)
+        self._check_grow_where(net, blocks)
+        if net.n_hidden_units > self.max_units:
+            start = ("the network given to fit" if network is not None
+                     else "initial_units x hidden_layers")
+            raise ValueError(f"max_units: expected at least the {net.n_hidden_units} hidden units "
+                             f"the growth starts from ({start}), got {self.max_units}")
+        if self.monitor == "val_accuracy" and not self.target_info_.is_classification:
+            raise ValueError("monitor: 'val_accuracy' needs class targets; use 'val_loss' for "
+                             "regression")
+        validation = self._encode_validation(validation, dtype=net.dtype)
         n = len(X)
-        if self.batch_size == "auto":
-            batch = max(1, n // 8)
-        else:
-            batch = n if self.batch_size is None else min(int(self.batch_size), n)
-        if self.optimizer is None:
-            opt = SGD(lr=self.learning_rate * batch, momentum=self.momentum)
-        else:
-            opt = get_optimizer(self.optimizer)
-            opt = _fresh_optimizer(opt) if isinstance(opt, Optimizer) else opt
+        batch = _batch_size(self.batch_size, n)
+        opt = _make_optimizer(self.optimizer, self.learning_rate, self.momentum, batch)
         train_rng = np.random.default_rng(rng.integers(2**63))
         est_idx = (np.sort(rng.choice(n, self.estimate_samples, replace=False))
                    if n > self.estimate_samples else None)
 
-        hist = History() if history is None else history
-        hist.meta.update(algorithm="dynamic_node_creation",
-                         params={k: v for k, v in self.get_params().items()
-                                 if k not in ("network", "optimizer", "dtype", "rng")})
+        hist = History()
+        params = {k: v for k, v in self.get_params().items()
+                  if k not in ("optimizer", "dtype", "rng")}
+        params["loss"] = loss.name if isinstance(self.loss, Loss) else self.loss
+        hist.meta.update(algorithm="dynamic_node_creation", params=params)
+        trainer = Trainer(net, X, T, loss=loss, optimizer=opt, batch_size=batch,
+                          validation=validation, targets=self.target_info_, rng=train_rng,
+                          history=hist, progress=False)
+        ash = AshCriterion(self.c_a, self.c_m) if self.c_a is not None else None
+        X, T = trainer.X, trainer.T
         # errors[t] = a_t; index 0 is the starting network's loss (Ash's a_{t0} at t0 = 0).
-        start_loss = float(net.loss_and_grad(X, T, self._loss))
-        self._errors = [start_loss]
-        self._t0 = 0
-        self._grow = self._grow_enabled
-        self._validate = validation is not None
-        self._best = (np.inf, 0, None)
-        self._improved_this_size = False
-        sizes_without_gain = 0
-        additions = 0
-        t = 0
+        errors = [float(net.loss_and_grad(X, T, loss))]
+        t0 = additions = sizes_without_gain = 0
+        best = (np.inf, 0, None)  # (validation score, epoch, network copy)
+        improved = False
         reason = "max_epochs"
-        # The workspace holds this epoch's training outputs only for full-batch
-        # training without a validation set of the same size (evaluated after).
-        same_size_val = validation is not None and len(validation[0]) == n
-        watcher = _EpochWatcher(self, X, T, full_batch=batch == n and not same_size_val)
-        while t < self.max_epochs:
-            watcher.action = None
-            train(net, X, T, loss=self._loss, optimizer=opt, epochs=self.max_epochs - t,
-                  batch_size=batch, validation=validation, callbacks=[watcher], rng=train_rng,
-                  history=hist, epoch_offset=t, progress=False)
-            # train() closes every call with a "stop" event; DNC writes its own.
-            if hist.events and hist.events[-1]["kind"] == "stop":
-                hist.events.pop()
-            t = hist.epochs
-            if watcher.action == "criterion":
+        for result in trainer.epochs(self.max_epochs):
+            net, t = trainer.network, result.epoch
+            errors.append(result.loss)
+            # --- stop?
+            if ash is not None and ash(result):
                 reason = "criterion"
                 break
-            if watcher.action != "trigger" or t >= self.max_epochs:
-                break  # max_epochs
-            if self._validate and self.patience is not None:
-                sizes_without_gain = 0 if self._improved_this_size else sizes_without_gain + 1
-                self._improved_this_size = False
+            if validation is not None:
+                score = self._monitored(result.row)
+                if score < best[0]:
+                    best = (score, t, net.copy())
+                    improved = True
+            # --- add a unit?
+            if t >= self.max_epochs or not should_add_unit(errors, t, t0, self.window,
+                                                           self.trigger):
+                continue
+            if self.patience is not None:
+                sizes_without_gain = 0 if improved else sizes_without_gain + 1
+                improved = False
                 if sizes_without_gain >= self.patience:
                     reason = "validation"
                     break
             if net.n_hidden_units >= self.max_units:
                 reason = "max_units"
                 break
-            block, scores = self._choose_block(net, additions, X, T, est_idx)
-            error = self._errors[t]
+            block, scores = self._choose_block(net, blocks, additions, X, T, est_idx, loss)
             # The training loss just before and just after the edit (no step in
             # between): how much the new unit disturbs the function.
-            before = float(net.loss_and_grad(X, T, self._loss))
-            net = self._add_unit(net, block, rng)
-            after = float(net.loss_and_grad(X, T, self._loss))
+            before = float(net.loss_and_grad(X, T, loss))
+            grown = self._add_unit(net, block, rng)
+            if grown is not net:
+                trainer.network = grown  # a new object (split): train it from now on
+            after = float(grown.loss_and_grad(X, T, loss))
             additions += 1
-            self._t0 = t
-            hist.event("unit_added", epoch=t, block=block, units=net.n_hidden_units,
-                       widths=[b.width for b in net.blocks[:-1]], error=error, init=self.init,
-                       scores=scores, loss_before=before, loss_after=after)
-        if reason == "validation" and self._best[2] is not None:
-            net = self._best[2]
+            t0 = t
+            hist.event("unit_added", epoch=t, block=block, units=grown.n_hidden_units,
+                       widths=[b.width for b in grown.blocks[:-1]], error=errors[t],
+                       init=self.init, scores=scores, loss_before=before, loss_after=after)
+        t = hist.epochs
+        if reason == "validation" and best[2] is not None:
+            trainer.network = best[2]
         finish = 0
-        if (self.finish_patience is not None and self._validate and t < self.max_epochs
+        if (self.finish_patience is not None and validation is not None and t < self.max_epochs
                 and reason in ("validation", "max_units")):
-            net, finish = self._finish(net, X, T, batch, validation, opt, train_rng, hist, t)
-            t = hist.epochs
-        hist.event("stop", epoch=t, reason=reason, units=net.n_hidden_units,
-                   best_val_epoch=self._best[1] if self._validate else None,
-                   finish_epochs=finish)
+            finish = self._finish(trainer, best, t)
+        net = trainer.network
+        trainer.finish(reason, units=net.n_hidden_units,
+                       best_val_epoch=best[1] if validation is not None else None,
+                       finish_epochs=finish)
         self.network_ = net
         self.history_ = hist
-        self.n_epochs_ = t
-        self.errors_ = np.array(self._errors)
+        self.n_epochs_ = hist.epochs
+        self.errors_ = np.array(errors)
         self.stop_reason_ = reason
         self.cost_ = int(np.sum(hist.column("weights")))
-        return self
 
-    def _finish(self, net, X, T, batch, validation, opt, rng, hist, t):
-        """Train the final network at its size with early stopping on validation."""
-        best = {"score": self._best[0] if self._best[2] is not None else np.inf,
+    def _finish(self, trainer, best, t):
+        """Train the final network at its size with early stopping on validation;
+        keep its best weights.  Returns the epochs trained."""
+        net = trainer.network
+        keep = {"score": best[0] if best[2] is not None else np.inf,
                 "params": net.params.copy(), "epoch": t}
-
-        def stop(epoch, network, history):
-            row = history.rows[-1]
-            score = row["val_loss"] if self.monitor == "val_loss" else -row["val_accuracy"]
-            if score < best["score"]:
-                best.update(score=score, params=network.params.copy(), epoch=epoch)
-            return epoch - best["epoch"] >= self.finish_patience
-
-        train(net, X, T, loss=self._loss, optimizer=opt, epochs=self.max_epochs - t,
-              batch_size=batch, validation=validation, callbacks=[stop], rng=rng, history=hist,
-              phase="finish", epoch_offset=t, progress=False)
-        if hist.events and hist.events[-1]["kind"] == "stop":
-            hist.events.pop()
-        net.params[:] = best["params"]
-        return net, hist.epochs - t
+        trainer.phase = "finish"
+        for result in trainer.epochs(self.max_epochs - t):
+            score = self._monitored(result.row)
+            if score < keep["score"]:
+                keep.update(score=score, params=net.params.copy(), epoch=result.epoch)
+            if result.epoch - keep["epoch"] >= self.finish_patience:
+                break
+        net.params[:] = keep["params"]
+        return trainer.history.epochs - t
 
     # ------------------------------------------------------------ growing
-    def _choose_block(self, net, additions, X, T, est_idx):
+    def _choose_block(self, net, blocks, additions, X, T, est_idx, loss):
+        """The hidden block that gets the next unit (among the trainable ``blocks``)."""
         n_hidden = len(net.blocks) - 1
         if not isinstance(self.grow_where, str):
             return int(self.grow_where) % n_hidden, None
-        if self.grow_where == "round_robin" or n_hidden == 1:
-            return additions % n_hidden, None
+        if self.grow_where == "round_robin" or len(blocks) == 1:
+            return blocks[additions % len(blocks)], None
         Xs, Ts = (X, T) if est_idx is None else (X[est_idx], T[est_idx])
-        scores = growth_scores(net, Xs, Ts, self._loss)
-        return int(np.argmax(scores)), scores.tolist()
+        scores = growth_scores(net, Xs, Ts, loss)
+        return blocks[int(np.argmax(scores[blocks]))], scores.tolist()
 
     def _add_unit(self, net, block, rng):
+        """Add one unit to ``block``: in place (returns ``net``) or, for a split, a new network."""
         if self.init in ("random", "zero_out"):
             net.add_units(block, 1, init_range=self.init_range, rng=rng,
                           outgoing=0.0 if self.init == "zero_out" else None)
             return net
         from .net2net import wider  # the shared Net2WiderNet split
         return wider(net, block, net.blocks[block].width + 1, noise=self.split_noise, rng=rng)
-
-    def predict(self, X):
-        """Outputs of the grown network."""
-        return self.network_.forward(X)
-
-    def __repr__(self):
-        return f"DynamicNodeCreation(window={self.window}, trigger={self.trigger})"

@@ -153,7 +153,11 @@ class Estimator:
         raise NotImplementedError
 
     def _check_X(self, X, name="X", reset=False):
-        X = check_array(X, name, ndim=2, dtype=np.float64)
+        # float32 stays float32 (a float32 MNIST set is not copied to float64 first);
+        # integers and other numeric types become float64
+        kind = np.asarray(X).dtype if hasattr(X, "dtype") else None
+        keep = kind is not None and kind in (np.dtype(np.float32), np.dtype(np.float64))
+        X = check_array(X, name, ndim=2, dtype=None if keep else np.float64)
         if reset:
             self.n_features_in_ = X.shape[1]
         elif X.shape[1] != self.n_features_in_:

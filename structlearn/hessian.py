@@ -219,7 +219,9 @@ def hessian_diagonal(network, X, y, mode="lm", loss=None, *, batch_size=None,
     network : Network
     X : array-like (n_samples, n_inputs)
     y : labels (n_samples,) or targets (n_samples, n_outputs)
-        Encoded for ``loss`` like in :func:`structlearn.train.train`.
+        Encoded by the network's own convention (:meth:`Network.encode_targets
+        <structlearn.network.Network.encode_targets>`: class indices, a 0/1 or
+        already encoded matrix, or real targets).
     mode : {"lm", "full"}, default "lm"
         ``"lm"``: Levenberg-Marquardt (Gauss-Newton) diagonal, no ``f''`` terms,
         never negative (what LeCun et al. 1990 used for OBD).  ``"full"``: the
@@ -241,7 +243,6 @@ def hessian_diagonal(network, X, y, mode="lm", loss=None, *, batch_size=None,
         Only with ``return_gradient=True``.
     """
     from .network import Network
-    from .train import encode_targets
 
     if not isinstance(network, Network):
         raise TypeError(f"network must be a structlearn Network, got {type(network).__name__}")
@@ -252,7 +253,7 @@ def hessian_diagonal(network, X, y, mode="lm", loss=None, *, batch_size=None,
     X = network.check_X(X)
     if len(X) == 0:
         raise ValueError("X must hold at least one sample")
-    T = encode_targets(y, network, loss, n_samples=len(X))
+    T = network.encode_targets(y, n_samples=len(X))
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
     H, value = hessian_diagonal_pass(network, X, T, loss, mode, gradient=return_gradient,

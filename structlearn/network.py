@@ -58,15 +58,13 @@ _MIN_BUDGET = 64 << 20
 
 
 def _npy_header(member, version):
-    """``(shape, dtype)`` from an ``.npy`` header, through numpy's public readers."""
+    """``(shape, dtype, fortran_order)`` from an ``.npy`` header, through numpy's public readers."""
     read = {(1, 0): np.lib.format.read_array_header_1_0,
             (2, 0): np.lib.format.read_array_header_2_0}.get(version)
     if read is None:
         raise ValueError(f"unsupported .npy format version {version}")
     shape, fortran, dtype = read(member)
-    if fortran and len(shape) > 1:
-        raise ValueError("Fortran-ordered arrays are not written by Network.save")
-    return shape, dtype
+    return shape, dtype, fortran
 
 
 def _all_or_nothing(edit):
@@ -1037,7 +1035,7 @@ class Network:
             budget[0] -= info.file_size
             with zf.open(info) as member:
                 version = np.lib.format.read_magic(member)
-                shape, dtype = _npy_header(member, version)
+                shape, dtype, fortran = _npy_header(member, version)
                 if dtype.hasobject:
                     raise bad(f"entry {name!r} holds Python objects")
                 n_bytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
@@ -1046,7 +1044,8 @@ class Network:
                 data = member.read(n_bytes)
                 if len(data) != n_bytes:
                     raise bad(f"entry {name!r} is truncated")
-                return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+                flat = np.frombuffer(data, dtype=dtype)
+                return np.array(flat.reshape(shape, order="F" if fortran else "C"), order="C")
 
         meta = json.loads(str(read("meta", limit=_MAX_META_BYTES)[()]))
         if not isinstance(meta, dict):

@@ -45,14 +45,15 @@ import time
 
 import numpy as np
 
-from .validation import check_positive_int, check_rng
-from .activations import get_activation
+from .activations import ACTIVATIONS, get_activation
+from .estimator import Estimator
 from .hessian import HESSIAN_MODES, block_views, hessian_diagonal, hessian_diagonal_pass
 from .history import History
-from .losses import get_loss
+from .losses import LOSSES, Loss, get_loss
 from .network import Network
 from .optim import Optimizer, get_optimizer
-from .train import encode_targets, evaluate, train
+from .train import evaluate, train
+from .validation import Check, InstanceOf, Interval, Options, check_rng, validate_params
 
 __all__ = ["hessian_diagonal", "block_views", "saliencies", "remove_dead_units",
            "OptimalBrainDamage", "CRITERIA"]
@@ -60,7 +61,7 @@ __all__ = ["hessian_diagonal", "block_views", "saliencies", "remove_dead_units",
 CRITERIA = ("obd", "magnitude", "random")
 _RANKINGS = ("global", "per_block")
 _FROZEN = ("keep", "prune", "unfreeze")
-_TOLERANCE_METRICS = ("error", "loss")
+_TOLERANCE_METRICS = ("auto", "error", "loss")
 #: rows per chunk for the Hessian and loss passes over the training set (memory bound)
 _CHUNK = 10000
 
@@ -146,16 +147,12 @@ def _active_count(network, blocks):
                    else network.blocks[k].mask.sum() for k in blocks))
 
 
-def _mean_metrics(network, X, T, loss):
-    """Loss and accuracy over ``(X, T)`` in chunks (bounded workspace memory)."""
-    n = len(X)
-    total_loss = total_acc = 0.0
-    for lo in range(0, n, _CHUNK):
-        hi = min(n, lo + _CHUNK)
-        m = evaluate(network, X[lo:hi], T[lo:hi], loss)
-        total_loss += m["loss"] * (hi - lo) / n
-        total_acc += m.get("accuracy", np.nan) * (hi - lo) / n
-    return total_loss, total_acc
+def _mean_metrics(network, X, T, loss, targets):
+    """Loss and score (accuracy of the decoded class, whole patterns for multi-label
+    targets, or R^2 for regression) over ``(X, T)``, in chunks of :data:`_CHUNK` rows
+    (bounded workspace memory).  ``T`` is encoded; ``targets`` says how to read it."""
+    m = evaluate(network, X, T, loss, targets=targets, batch_size=_CHUNK)
+    return m["loss"], m["score"]
 
 
 def _lowest(scores, n):
@@ -184,12 +181,45 @@ def _apportion(n, counts):
     return quota
 
 
-class OptimalBrainDamage:
+def _sizes(value):
+    """``hidden_layer_sizes`` as a tuple (an int is one layer)."""
+    return (value,) if isinstance(value, numbers.Integral) else tuple(value)
+
+
+def _check_each(name, values, specs, allow_empty=False):
+    """Check every element of a sequence parameter against ``specs`` (same message format
+    as :func:`~structlearn.validation.validate_params`, the element named ``name[i]``)."""
+    if len(values) == 0 and not allow_empty:
+        raise ValueError(f"{name}: expected a non-empty sequence, got {values!r}")
+    for i, v in enumerate(values):
+        validate_params({f"{name}[{i}]": v}, {f"{name}[{i}]": specs})
+
+
+def _float_dtype(value):
+    try:
+        return np.dtype(value) in (np.float32, np.float64)
+    except TypeError:
+        return False
+
+
+_SEQUENCE = (tuple, list, np.ndarray)
+_HIDDEN = tuple(name for name, act in ACTIVATIONS.items() if act.elementwise)
+
+
+class OptimalBrainDamage(Estimator):
     """Iterative pruning by OBD saliency (or by magnitude, or at random), with retraining.
 
     LeCun, Denker & Solla (1990): train, compute saliencies, delete the
     lowest, retrain, repeat.  See the module docstring for what we decide
     where the paper is silent.
+
+    An estimator with the contract of :mod:`structlearn.estimator`:
+    ``fit(X, y, *, network=None, validation=None)``, then ``predict``,
+    ``decision_function``, ``predict_proba`` (classification), ``score``.
+    ``fit`` prunes a copy of ``network`` when one is given (any network: an
+    MLP, a cascade grown by cascade-correlation, a Net2Net student, one DNC
+    grew), else an MLP it builds from ``hidden_layer_sizes`` and trains for
+    ``epochs``.
 
     Parameters
     ----------
@@ -223,21 +253,31 @@ class OptimalBrainDamage:
         Stop when the monitored quantity on the validation data (the training
         data when none is given) exceeds the unpruned network's by more than
         this, and return the network of the round before.
-    tolerance_metric : {"error", "loss"}, default "error"
-        The monitored quantity: error rate (1 - accuracy; classification) or
-        mean loss (use it for regression).
+    tolerance_metric : {"auto", "error", "loss"}, default "auto"
+        The monitored quantity: the error rate (1 - accuracy of the decoded
+        class, or of whole patterns for multi-label targets, as
+        :func:`~structlearn.train.evaluate` scores them) or the mean loss.
+        ``"auto"``: the error rate for classification, the loss for
+        regression.  ``"error"`` with regression targets (and a
+        ``tolerance``) is an error: there is no error rate to monitor.
     max_rounds : int, optional
-    hidden_layer_sizes : sequence of int, default (30,)
+    hidden_layer_sizes : int or sequence of int, default (30,)
         Only used when ``fit`` builds the network.
     activation : str, default "tanh"
         Hidden activation of a network built by ``fit``.
     output : str, optional
-        Output activation of a network built by ``fit``: default softmax for
-        more than two classes, sigmoid for two, linear for real targets.
+        Output activation of a network built by ``fit``.  Default, from the
+        kind of ``y`` (:mod:`structlearn.targets`): sigmoid with one output
+        for two classes, softmax for more, sigmoid outputs for multi-label
+        0/1 targets, linear for real-valued targets.
+    task : {"auto", "classification", "regression"}, default "auto"
+        How to read ``y`` (:func:`structlearn.targets.target_kind`): 1-D
+        integers, strings or other objects are class labels, 1-D floats are
+        regression targets, a 2-D 0/1 matrix is multi-label.
     epochs : int, optional
         Initial training epochs; default 200 for a network built by ``fit``,
         0 for one passed in (assumed trained).
-    loss : str, optional
+    loss : str or Loss, optional
         Default: the network's natural loss.
     optimizer : str or Optimizer, default "adam"
         An instance is copied, never modified.
@@ -263,7 +303,18 @@ class OptimalBrainDamage:
         first-order term the saliency neglects, ``loss_before``,
         ``loss_pruned``, ``actual_increase`` = before retraining,
         ``loss_retrained``, ``retrained_increase``, ``total_increase`` against
-        the unpruned network, validation metrics); a final ``stop`` event.
+        the unpruned network, ``accuracy`` / ``accuracy_pruned`` for
+        classification or ``r2`` / ``r2_pruned`` for regression, validation
+        metrics); a final ``stop`` event.
+    classes_ : ndarray
+        The class labels (classification only).
+    n_features_in_, n_outputs_ : int
+    target_info_ : TargetInfo
+        How targets are encoded and outputs decoded (:mod:`structlearn.targets`).
+    n_epochs_ : int
+        Training epochs in all (initial training, retraining, final epochs).
+    stop_reason_ : str
+        ``"target_reached"``, ``"max_rounds"``, ``"tolerance"`` or ``"callback"``.
     initial_weights_ : int
         Prunable weights before pruning.
     weights_left_ : int
@@ -274,13 +325,40 @@ class OptimalBrainDamage:
         history, followed by a ``restored`` event).
     """
 
+    _parameter_constraints = {
+        "criterion": [Options(*CRITERIA)],
+        "target_fraction": [Interval(float, 0, 1, closed="left")],
+        "prune_fraction": [Interval(float, 0, 1, closed="right")],
+        "retrain_epochs": [Interval(int, 0)],
+        "final_epochs": [Interval(int, 0)],
+        "hessian": [Options(*HESSIAN_MODES)],
+        "ranking": [Options(*_RANKINGS)],
+        "prune_units": ["boolean"],
+        "frozen": [Options(*_FROZEN)],
+        "tolerance": [None, Interval(float, 0)],
+        "tolerance_metric": [Options(*_TOLERANCE_METRICS)],
+        "max_rounds": [None, Interval(int, 0)],
+        "hidden_layer_sizes": [Interval(int, 1), InstanceOf(_SEQUENCE, "a sequence of ints >= 1")],
+        "activation": [Options(*_HIDDEN)],
+        "output": [None, Options(*ACTIVATIONS)],
+        "task": [Options("auto", "classification", "regression")],
+        "epochs": [None, Interval(int, 0)],
+        "loss": [None, Options(*LOSSES), InstanceOf(Loss)],
+        "optimizer": [str, InstanceOf(Optimizer)],
+        "batch_size": [None, Interval(int, 1)],
+        "dtype": [None, Check(_float_dtype, "numpy.float32 or numpy.float64")],
+        "callbacks": [InstanceOf(_SEQUENCE, "a sequence of callables "
+                                            "cb(round, network, info) -> bool")],
+        "rng": ["rng"],
+    }
+
     def __init__(self, criterion="obd", target_fraction=0.4, prune_fraction=0.2,
                  retrain_epochs=20, final_epochs=0, hessian="lm", ranking="global",
-                 prune_units=True, frozen="keep", tolerance=None, tolerance_metric="error",
+                 prune_units=True, frozen="keep", tolerance=None, tolerance_metric="auto",
                  max_rounds=None,
-                 hidden_layer_sizes=(30,), activation="tanh", output=None, epochs=None,
-                 loss=None, optimizer="adam", batch_size=None, dtype=None, callbacks=(),
-                 rng=None):
+                 hidden_layer_sizes=(30,), activation="tanh", output=None, task="auto",
+                 epochs=None, loss=None, optimizer="adam", batch_size=None, dtype=None,
+                 callbacks=(), rng=None):
         self.criterion = criterion
         self.target_fraction = target_fraction
         self.prune_fraction = prune_fraction
@@ -296,6 +374,7 @@ class OptimalBrainDamage:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.output = output
+        self.task = task
         self.epochs = epochs
         self.loss = loss
         self.optimizer = optimizer
@@ -305,88 +384,44 @@ class OptimalBrainDamage:
         self.rng = rng
 
     # ------------------------------------------------------------ checks
-    def _check_params(self):
-        def choice(value, name, options):
-            if not isinstance(value, str) or value not in options:
-                raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+    def _validate_params(self):
+        super()._validate_params()
+        _check_each("hidden_layer_sizes", _sizes(self.hidden_layer_sizes), [Interval(int, 1)])
+        _check_each("callbacks", self.callbacks,
+                    [Check(callable, "a callable cb(round, network, info) -> bool")],
+                    allow_empty=True)
 
-        def fraction(value, name, low_open, high_open):
-            if not isinstance(value, numbers.Real) or isinstance(value, bool):
-                raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-            value = float(value)
-            ok = (0.0 < value if low_open else 0.0 <= value) and \
-                (value < 1.0 if high_open else value <= 1.0)
-            if not ok:
-                interval = ("(" if low_open else "[") + "0, 1" + (")" if high_open else "]")
-                raise ValueError(f"{name} must be in {interval}, got {value}")
-            return value
+    _OUTPUTS = {"binary": "sigmoid", "multiclass": "softmax", "multilabel": "sigmoid",
+                "regression": "linear"}
 
-        choice(self.criterion, "criterion", CRITERIA)
-        choice(self.hessian, "hessian", HESSIAN_MODES)
-        choice(self.ranking, "ranking", _RANKINGS)
-        choice(self.frozen, "frozen", _FROZEN)
-        choice(self.tolerance_metric, "tolerance_metric", _TOLERANCE_METRICS)
-        fraction(self.target_fraction, "target_fraction", False, True)
-        fraction(self.prune_fraction, "prune_fraction", True, False)
-        check_positive_int(self.retrain_epochs, "retrain_epochs", minimum=0)
-        check_positive_int(self.final_epochs, "final_epochs", minimum=0)
-        if self.epochs is not None:
-            check_positive_int(self.epochs, "epochs", minimum=0)
-        if self.max_rounds is not None:
-            check_positive_int(self.max_rounds, "max_rounds", minimum=0)
-        if self.batch_size is not None:
-            check_positive_int(self.batch_size, "batch_size")
-        if self.tolerance is not None:
-            if not isinstance(self.tolerance, numbers.Real) or isinstance(self.tolerance, bool) \
-                    or not np.isfinite(self.tolerance) or self.tolerance < 0:
-                raise ValueError(f"tolerance must be a finite number >= 0 or None, "
-                                 f"got {self.tolerance!r}")
-        if not isinstance(self.prune_units, (bool, np.bool_)):
-            raise TypeError(f"prune_units must be True or False, got {self.prune_units!r}")
-        if not isinstance(self.optimizer, (str, Optimizer)):
-            raise TypeError(f"optimizer must be a name or an Optimizer, got "
-                            f"{type(self.optimizer).__name__}")
-        if any(not callable(cb) for cb in self.callbacks):
-            raise TypeError("callbacks must be callables cb(round, network, info) -> bool")
-
-    def _build_network(self, X, y, rng):
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral):
-            sizes = (sizes,)
-        try:
-            sizes = [check_positive_int(s, "hidden_layer_sizes") for s in sizes]
-        except TypeError:
-            raise TypeError(f"hidden_layer_sizes must be a sequence of positive ints, "
-                            f"got {self.hidden_layer_sizes!r}") from None
-        y = np.asarray(y)
-        if y.ndim == 2:
-            n_out, output = y.shape[1], self.output or "linear"
-        elif y.ndim == 1 and y.dtype.kind in "biu":
-            n_classes = int(y.max()) + 1 if y.size else 2
-            n_out = 1 if n_classes <= 2 else n_classes
-            output = self.output or ("sigmoid" if n_out == 1 else "softmax")
-        elif y.ndim == 1:
-            n_out, output = 1, self.output or "linear"
-        else:
-            raise ValueError(f"y must be 1-D labels or a 2-D target matrix, got shape {y.shape}")
+    def _build_network(self, X, y, rng, input_dtype):
+        """An MLP for ``y`` (its output from the kind of target) and ``y`` encoded for it."""
         dtype = self.dtype
         if dtype is None:
-            dtype = np.float32 if np.asarray(X).dtype == np.float32 else np.float64
-        return Network.mlp([np.asarray(X).shape[1], *sizes, n_out], hidden=self.activation,
-                           output=output, rng=rng, dtype=dtype)
+            dtype = np.float32 if input_dtype == np.float32 else np.float64
+        output = self.output or self._OUTPUTS[self._target_kind(y)]
+        T = self._encode_targets(y, output, dtype=dtype)
+        net = Network.mlp([X.shape[1], *_sizes(self.hidden_layer_sizes), self.n_outputs_],
+                          hidden=self.activation, output=output, rng=rng, dtype=dtype)
+        return net, T
 
     # --------------------------------------------------------------- fit
-    def fit(self, X, y, network=None, validation=None):
+    def fit(self, X, y, *, network=None, validation=None):
         """Train (when asked), then prune round by round.
 
         Parameters
         ----------
-        X : array (n_samples, n_inputs)
-        y : labels (n_samples,) or targets (n_samples, n_outputs)
+        X : array (n_samples, n_features)
+        y : array
+            Class labels (any hashable values of one type), a 0/1 target matrix
+            (multi-label) or real-valued targets (see ``task``).
         network : Network, optional
-            The network to prune (copied: the caller's is not modified).
+            The network to prune: a copy is pruned, the caller's is never
+            changed.  Its output block must match ``y`` (one output for two
+            classes, or two; one per class; one per target column).  Trained
+            for ``epochs`` first (default 0: it is taken as trained).
             Default: an MLP built from ``hidden_layer_sizes`` and trained for
-            ``epochs``.
+            ``epochs`` (default 200).
         validation : (X_val, y_val), optional
             Monitored every round; used by ``tolerance``.
 
@@ -394,41 +429,45 @@ class OptimalBrainDamage:
         -------
         self
         """
-        self._check_params()
+        return super().fit(X, y, network=network, validation=validation,
+                           input_dtype=getattr(X, "dtype", None))
+
+    def _fit(self, X, y, *, network, validation, input_dtype=None):
         rng = check_rng(self.rng)
-        X_arr = np.asarray(X) if not isinstance(X, np.ndarray) else X
-        if X_arr.ndim != 2:
-            raise ValueError(f"X must be a 2-D array (n_samples, n_inputs), got shape "
-                             f"{np.shape(X)}")
         if network is None:
-            net = self._build_network(X_arr, y, rng)
+            net, T = self._build_network(X, y, rng, input_dtype)
             epochs = 200 if self.epochs is None else self.epochs
-        elif isinstance(network, Network):
-            net = network.copy()
-            epochs = 0 if self.epochs is None else self.epochs
         else:
-            raise TypeError(f"network must be a structlearn Network or None, "
-                            f"got {type(network).__name__}")
+            net = network
+            T = self._encode_targets(y, None, network=net, dtype=net.dtype)
+            epochs = 0 if self.epochs is None else self.epochs
+        info = self.target_info_
         loss = get_loss(self.loss if self.loss is not None else net.default_loss())
         loss.check_output_activation(net.blocks[-1].activation)
+        metric = self.tolerance_metric
+        if metric == "auto":
+            metric = "error" if info.is_classification else "loss"
+        elif metric == "error" and not info.is_classification and self.tolerance is not None:
+            raise ValueError("tolerance_metric: 'error' needs class labels (an error rate to "
+                             "monitor), but y holds real-valued (regression) targets; use "
+                             "'loss' or 'auto'")
+        score_name = "accuracy" if info.is_classification else "r2"
         X = net.check_X(X)
-        T = encode_targets(y, net, loss, n_samples=len(X))
-        if validation is not None:
-            if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
-                raise ValueError("validation must be a pair (X_val, y_val)")
-            Xv = net.check_X(validation[0], "validation X")
-            Tv = encode_targets(validation[1], net, loss, n_samples=len(Xv), name="validation y")
+        val = self._encode_validation(validation, dtype=net.dtype)
+        if val is not None:
+            Xv, Tv = val[0].astype(net.dtype, copy=False), val[1]
         optimizer = (copy.deepcopy(self.optimizer) if isinstance(self.optimizer, Optimizer)
                      else get_optimizer(self.optimizer))
         history = History(meta=dict(algorithm="optimal_brain_damage", criterion=self.criterion,
-                                    hessian=self.hessian, ranking=self.ranking, loss=loss.name))
+                                    hessian=self.hessian, ranking=self.ranking, loss=loss.name,
+                                    target_kind=info.kind))
         start = time.perf_counter()
 
         def retrain(epochs, phase):
             if epochs > 0:
                 train(net, X, T, loss=loss, optimizer=optimizer, epochs=epochs,
                       batch_size=self.batch_size, rng=rng, history=history, phase=phase,
-                      epoch_offset=history.epochs, progress=False)
+                      epoch_offset=history.epochs, progress=False, targets=info)
 
         retrain(epochs, "train")
         if self.frozen == "unfreeze":
@@ -440,25 +479,28 @@ class OptimalBrainDamage:
             return [k for k, blk in enumerate(net.blocks)
                     if blk.trainable or self.frozen != "keep"]
 
+        def metrics(X_, T_):
+            return _mean_metrics(net, X_, T_, loss, info)
+
         def val_metrics():
-            if validation is None:
+            if val is None:
                 return {}
-            vl, va = _mean_metrics(net, Xv, Tv, loss)
-            return {"val_loss": vl, "val_accuracy": va}
+            vl, vs = metrics(Xv, Tv)
+            return {"val_loss": vl, f"val_{score_name}": vs}
 
-        def monitored(train_loss, train_acc, val):
-            if self.tolerance_metric == "loss":
-                return val.get("val_loss", train_loss)
-            return 1.0 - val.get("val_accuracy", train_acc)
+        def monitored(train_loss, train_score, val_):
+            if metric == "loss":
+                return val_.get("val_loss", train_loss)
+            return 1.0 - val_.get("val_accuracy", train_score)
 
-        base_loss, base_acc = _mean_metrics(net, X, T, loss)
+        base_loss, base_score = metrics(X, T)
         base_val = val_metrics()
-        base_error = monitored(base_loss, base_acc, base_val)
+        base_error = monitored(base_loss, base_score, base_val)
         n0 = _active_count(net, eligible())
         keep = int(math.ceil(self.target_fraction * n0))
         history.meta.update(initial_weights=n0, target_weights=keep, loss_unpruned=base_loss,
-                            accuracy_unpruned=base_acc, **{f"{k}_unpruned": v
-                                                           for k, v in base_val.items()})
+                            **{f"{score_name}_unpruned": base_score},
+                            **{f"{k}_unpruned": v for k, v in base_val.items()})
         self.initial_weights_ = n0
         H = np.empty(net.params.size, net.dtype)
         reason, rnd = "target_reached", 0
@@ -483,28 +525,29 @@ class OptimalBrainDamage:
             snapshot = net.copy() if self.tolerance is not None else None
             self._delete(net, deleted)
             units_removed = remove_dead_units(net) if self.prune_units else 0
-            loss_pruned, acc_pruned = _mean_metrics(net, X, T, loss)
+            loss_pruned, score_pruned = metrics(X, T)
             val_pruned = {f"{k}_pruned": v for k, v in val_metrics().items()}
             retrain(self.retrain_epochs, "retrain")
-            loss_after, acc_after = ((loss_pruned, acc_pruned) if self.retrain_epochs == 0
-                                     else _mean_metrics(net, X, T, loss))
+            loss_after, score_after = ((loss_pruned, score_pruned) if self.retrain_epochs == 0
+                                       else metrics(X, T))
             val_after = val_metrics()
             rnd += 1
-            info = dict(round=rnd, criterion=self.criterion, deleted=int(len(deleted)),
-                        weights_left=_active_count(net, eligible()), units_removed=units_removed,
-                        predicted_increase=predicted, gradient_term=grad_term,
-                        loss_before=loss_before, loss_pruned=loss_pruned,
-                        actual_increase=loss_pruned - loss_before, accuracy_pruned=acc_pruned,
-                        loss_retrained=loss_after, retrained_increase=loss_after - loss_before,
-                        total_increase=loss_after - base_loss, accuracy=acc_after,
-                        **val_pruned, **val_after)
+            details = dict(round=rnd, criterion=self.criterion, deleted=int(len(deleted)),
+                           weights_left=_active_count(net, eligible()),
+                           units_removed=units_removed, predicted_increase=predicted,
+                           gradient_term=grad_term, loss_before=loss_before,
+                           loss_pruned=loss_pruned, actual_increase=loss_pruned - loss_before,
+                           loss_retrained=loss_after, retrained_increase=loss_after - loss_before,
+                           total_increase=loss_after - base_loss,
+                           **{f"{score_name}_pruned": score_pruned, score_name: score_after},
+                           **val_pruned, **val_after)
             history.log(epoch=history.epochs, phase="prune", loss=loss_after,
                         units=net.n_hidden_units, weights=net.n_active_weights,
                         seconds=time.perf_counter() - start,
-                        **{k: v for k, v in info.items() if k not in ("criterion",)})
-            history.event("weights_pruned", epoch=history.epochs, **info)
+                        **{k: v for k, v in details.items() if k not in ("criterion",)})
+            history.event("weights_pruned", epoch=history.epochs, **details)
             if self.tolerance is not None:
-                error = monitored(loss_after, acc_after, val_after)
+                error = monitored(loss_after, score_after, val_after)
                 if error > base_error + self.tolerance:
                     net = snapshot
                     reason = "tolerance"
@@ -512,7 +555,7 @@ class OptimalBrainDamage:
                     history.event("restored", epoch=history.epochs, round=rnd,
                                   error=error, limit=base_error + self.tolerance)
                     break
-            if any(cb(rnd, net, info) for cb in self.callbacks):
+            if any(cb(rnd, net, details) for cb in self.callbacks):
                 reason = "callback"
                 break
         retrain(self.final_epochs, "final")
@@ -522,6 +565,8 @@ class OptimalBrainDamage:
         self.network_ = net
         self.history_ = history
         self.n_rounds_ = rnd
+        self.n_epochs_ = sum(1 for r in history.rows if r["phase"] != "prune")
+        self.stop_reason_ = reason
         return self
 
     # ------------------------------------------------------------ rounds

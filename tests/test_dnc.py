@@ -1,14 +1,17 @@
-"""Dynamic Node Creation (Ash 1989): the trigger, growth, criterion, where to grow, split growth."""
+"""Dynamic Node Creation (Ash 1989): the trigger, growth, criterion, where to grow, split growth,
+growing a given network, and the estimator contract."""
 import numpy as np
 import pytest
 
+import structlearn as sl
 from structlearn import Network, train
-from structlearn.datasets import parity, xor
-from structlearn.dnc import (DynamicNodeCreation, growth_scores, should_add_unit,
+from structlearn.datasets import binary_addition, parity, xor
+from structlearn.dnc import (AshCriterion, DynamicNodeCreation, growth_scores, should_add_unit,
                              squared_error_stats, train_to_criterion, trigger_epochs)
 from structlearn.net2net import wider
+from structlearn.obd import OptimalBrainDamage
 from structlearn.optim import SGD, Adam
-from structlearn.train import encode_targets
+from structlearn.train import Trainer, encode_targets
 
 
 # ------------------------------------------------------------------ trigger
@@ -111,13 +114,13 @@ def test_same_seed_same_run_and_the_input_network_is_untouched():
     X, y = xor()
     start = Network.mlp([2, 1, 1], hidden="sigmoid", output="sigmoid", rng=3)
     before = start.params.copy()
-    kw = dict(network=start, window=60, trigger=0.05, max_epochs=400, rng=5)
-    a = DynamicNodeCreation(**kw).fit(X, y)
-    b = DynamicNodeCreation(**kw).fit(X, y)
+    kw = dict(window=60, trigger=0.05, max_epochs=400, rng=5)
+    a = DynamicNodeCreation(**kw).fit(X, y, network=start)
+    b = DynamicNodeCreation(**kw).fit(X, y, network=start)
     assert np.array_equal(a.network_.params, b.network_.params)
     assert a.history_.column("loss").tolist() == b.history_.column("loss").tolist()
     assert a.history_.events == b.history_.events
-    c = DynamicNodeCreation(**dict(kw, rng=6)).fit(X, y)
+    c = DynamicNodeCreation(**dict(kw, rng=6)).fit(X, y, network=start)
     assert not np.array_equal(a.history_.column("loss"), c.history_.column("loss"))
     assert np.array_equal(start.params, before) and start.n_hidden_units == 1
 
@@ -128,8 +131,9 @@ def test_full_batch_criterion_is_not_fooled_by_a_same_size_validation_set():
     X, y = xor()
     net = Network.mlp([2, 4, 1], hidden="sigmoid", output="sigmoid", rng=0)
     order = [1, 0, 2, 3]  # same size, rows (and targets) in another order
-    dnc = DynamicNodeCreation(network=net, batch_size=None, learning_rate=0.5, window=5000,
-                              max_epochs=20_000, rng=0).fit(X, y, validation=(X[order], y[order]))
+    dnc = DynamicNodeCreation(batch_size=None, learning_rate=0.5, window=5000,
+                              max_epochs=20_000, rng=0).fit(X, y, network=net,
+                                                            validation=(X[order], y[order]))
     assert dnc.stop_reason_ == "criterion"
     a, m = squared_error_stats(dnc.network_.forward(X), y.reshape(-1, 1).astype(float))
     assert a <= 0.001 and m <= 0.01
@@ -158,6 +162,7 @@ def test_validation_patience_stops_and_returns_the_best_network():
     # the returned network is the snapshot taken after that epoch's update
     assert dnc.n_epochs_ > best_epoch
     assert dnc.history_.events_of("stop")[0]["finish_epochs"] == 0
+    assert len(dnc.history_.events_of("stop")) == 1
 
 
 def test_finish_phase_trains_the_best_network_on():
@@ -171,6 +176,7 @@ def test_finish_phase_trains_the_best_network_on():
                               max_epochs=3000, rng=0).fit(X, y, validation=(Xv, yv))
     stop = dnc.history_.events_of("stop")[0]
     phases = [r["phase"] for r in dnc.history_.rows]
+    assert len(dnc.history_.events_of("stop")) == 1 and stop["reason"] == "validation"
     assert stop["finish_epochs"] >= 15 and phases.count("finish") == stop["finish_epochs"]
     assert phases[-1] == "finish" and "finish" not in phases[:-stop["finish_epochs"]]
     finish_val = dnc.history_.column("val_loss", phase="finish")
@@ -212,13 +218,11 @@ def test_optimizer_state_survives_a_unit_addition(split):
 def test_split_growth_keeps_the_function_and_runs():
     X, y = xor()
     dnc = DynamicNodeCreation(init="split", split_noise=0.0, rng=0)
-    dnc._check_params()
     net = Network.mlp([2, 3, 1], hidden="sigmoid", output="sigmoid", rng=2)
     grown = dnc._add_unit(net, 0, np.random.default_rng(0))
     assert grown.n_hidden_units == 4 and net.n_hidden_units == 3
     np.testing.assert_allclose(grown.forward(X), net.forward(X), rtol=0, atol=1e-14)
     zero = DynamicNodeCreation(init="zero_out", rng=0)
-    zero._check_params()
     grown = zero._add_unit(net.copy(), 0, np.random.default_rng(0))
     assert grown.n_hidden_units == 4 and np.all(grown.blocks[0].W[:, -1] != 0)
     np.testing.assert_array_equal(grown.forward(X), net.forward(X))
@@ -324,19 +328,35 @@ def test_train_to_criterion_on_a_fixed_network():
     (dict(init="copy"), ValueError, "init"),
     (dict(monitor="val_acc"), ValueError, "monitor"),
     (dict(init_range=0.0), ValueError, "init_range"),
-    (dict(batch_size="big"), TypeError, "batch_size"),
+    (dict(batch_size="big"), ValueError, "batch_size"),
     (dict(learning_rate=-1.0), ValueError, "learning_rate"),
     (dict(optimizer="rmsprop"), ValueError, "optimizer"),
-    (dict(network="net"), TypeError, "network"),
+    (dict(optimizer="lbfgs"), ValueError, "optimizer"),
     (dict(patience=2), ValueError, "validation"),
     (dict(hidden="softmax"), ValueError, "hidden"),
-    (dict(network=Network.mlp([2, 3, 1], hidden="sigmoid", output="sigmoid", rng=0),
-          max_units=2), ValueError, "max_units"),
+    (dict(c_m=None), ValueError, "c_m"),
+    (dict(dtype="big"), TypeError, "dtype"),
+    (dict(task="ranking"), ValueError, "task"),
 ])
 def test_bad_parameters_give_clear_errors(params, err, match):
     X, y = xor()
     with pytest.raises(err, match=match):
         DynamicNodeCreation(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("network, params, err, match", [
+    ("net", {}, TypeError, "network"),
+    (Network.mlp([2, 3, 1], hidden="sigmoid", output="sigmoid", rng=0), dict(max_units=2),
+     ValueError, "max_units"),
+    (Network.mlp([2, 3, 1], hidden="sigmoid", output="sigmoid", rng=0), dict(grow_where=1),
+     ValueError, "grow_where"),
+    (Network.mlp([2, 3, 1], hidden="sigmoid", output="sigmoid", rng=0),
+     dict(loss="softmax_cross_entropy"), ValueError, "network: its sigmoid output"),
+])
+def test_bad_starting_networks_give_clear_errors(network, params, err, match):
+    X, y = xor()
+    with pytest.raises(err, match=match):
+        DynamicNodeCreation(**params).fit(X, y, network=network)
 
 
 def test_bad_data_give_clear_errors():
@@ -347,5 +367,157 @@ def test_bad_data_give_clear_errors():
         DynamicNodeCreation().fit(X, y[:3])
     with pytest.raises(ValueError, match="finite"):
         DynamicNodeCreation().fit(np.where(X == 1, np.nan, X), y)
-    with pytest.raises(ValueError, match="validation"):
+    with pytest.raises(TypeError, match="validation"):
         DynamicNodeCreation().fit(X, y, validation=X)
+
+
+# ------------------------------------------------- Ash's criterion, on its own
+@pytest.mark.parametrize("batch_size", [None, 1])
+def test_ash_criterion_stops_plain_training(batch_size):
+    X, y = xor()
+    net = Network.mlp([2, 4, 1], hidden="sigmoid", output="sigmoid", init="ash", rng=0)
+    crit = AshCriterion()
+    hist = train(net, X, y, loss="mse", optimizer=SGD(lr=0.5, momentum=0.9), epochs=20_000,
+                 batch_size=batch_size, stop_when=[crit], rng=0, progress=False)
+    assert [e["reason"] for e in hist.events_of("stop")] == ["criterion"]
+    assert crit.a <= 0.001 and crit.m <= 0.01
+    T = y.reshape(-1, 1).astype(float)
+    if batch_size is None:
+        # the outputs of the last epoch's own pass (before its update): a = 2 * loss
+        assert crit.a == pytest.approx(2 * hist.rows[-1]["loss"], rel=1e-12)
+    else:
+        # a pass over the whole set with the weights after the epoch
+        assert (crit.a, crit.m) == squared_error_stats(net.forward(X), T)
+
+
+def test_ash_criterion_skips_the_full_pass_while_the_minibatch_loss_is_high():
+    X, y = xor()
+    net = Network.mlp([2, 2, 1], hidden="sigmoid", output="sigmoid", init="ash", rng=0)
+    trainer = Trainer(net, X, y, loss="mse", optimizer=SGD(lr=0.1), batch_size=2, rng=0)
+    crit = AshCriterion()
+    for result in trainer.epochs(3):
+        assert 2 * result.loss > crit.c_a
+        assert not crit(result) and crit.a is None
+    with pytest.raises(ValueError, match="c_a"):
+        AshCriterion(c_a=-1.0)
+    with pytest.raises(TypeError, match="c_m"):
+        AshCriterion(c_m="small")
+
+
+@pytest.mark.parametrize("batch_size", [None, "auto"])
+def test_train_to_criterion_is_train_with_ash_criterion(batch_size):
+    X, y = xor()
+    a = Network.mlp([2, 3, 1], hidden="sigmoid", output="sigmoid", init="ash", rng=1)
+    b = a.copy()
+    h1 = train_to_criterion(a, X, y, batch_size=batch_size, max_epochs=20_000, rng=4)
+    batch = 4 if batch_size is None else 1
+    shuffle = np.random.default_rng(np.random.default_rng(4).integers(2**63))
+    h2 = train(b, X, y, loss="mse", optimizer=SGD(lr=0.2 * batch, momentum=0.9),
+               epochs=20_000, batch_size=batch, stop_when=[AshCriterion(0.001, 0.01)],
+               rng=shuffle, progress=False)
+    assert h1.stop_reason == h2.stop_reason == "criterion" and h1.epochs == h2.epochs
+    np.testing.assert_array_equal(a.params, b.params)
+
+
+# ------------------------------------------------------------- the contract
+def test_any_labels_give_the_same_run_and_come_back_as_labels():
+    X, y = xor()
+    kw = dict(window=200, max_epochs=4000, rng=0)
+    ref = DynamicNodeCreation(**kw).fit(X, y)
+    for labels in ([3, 7], ["no", "yes"], [0, 10**12]):
+        yl = np.asarray(labels)[y]
+        dnc = DynamicNodeCreation(**kw).fit(X, yl)
+        assert dnc.network_.n_outputs == 1 and dnc.network_.blocks[-1].activation == "sigmoid"
+        assert list(dnc.classes_) == labels
+        np.testing.assert_array_equal(dnc.network_.params, ref.network_.params)
+        np.testing.assert_array_equal(dnc.predict(X), yl)
+        assert dnc.score(X, yl) == 1.0
+    np.testing.assert_array_equal(ref.decision_function(X), ref.network_.forward(X))
+
+
+def test_multi_label_targets_grow_and_score_whole_patterns():
+    X, Y = binary_addition(2)
+    dnc = DynamicNodeCreation(window=300, max_epochs=20_000, rng=0).fit(X, Y)
+    assert dnc.stop_reason_ == "criterion" and not hasattr(dnc, "classes_")
+    assert dnc.network_.n_outputs == Y.shape[1]
+    np.testing.assert_array_equal(dnc.predict(X), Y)
+    assert dnc.score(X, Y) == 1.0
+
+
+def test_a_softmax_output_trains_with_cross_entropy():
+    rng = np.random.default_rng(0)
+    k = rng.integers(0, 3, 90)
+    X = np.array([[0.0, 2.0], [2.0, -1.0], [-2.0, -1.0]])[k] + 0.4 * rng.normal(size=(90, 2))
+    net = Network.mlp([2, 2, 3], hidden="sigmoid", output="softmax", init="ash", rng=0)
+    dnc = DynamicNodeCreation(window=20, c_a=None, max_units=4, max_epochs=150,
+                              optimizer=Adam(lr=0.05), rng=0).fit(X, k, network=net)
+    start = sl.evaluate(net, X, k, "softmax_cross_entropy", targets=dnc.target_info_)["loss"]
+    assert dnc.errors_[0] == pytest.approx(start, rel=1e-12)
+    assert dnc.network_.n_hidden_units > 2 and dnc.score(X, k) > 0.9
+    new = DynamicNodeCreation(output="softmax", window=20, c_a=None, max_units=4, max_epochs=50,
+                              rng=0).fit(X, k)
+    assert new.network_.n_outputs == 3
+    with pytest.raises(ValueError, match="network: its softmax output"):
+        DynamicNodeCreation(loss="mse").fit(X, k, network=net)
+
+
+# ------------------------------------------------------- growing a given network
+def test_growth_from_an_obd_pruned_network_keeps_its_pruned_weights_at_zero():
+    X, y = parity(3)
+    start = OptimalBrainDamage(hidden_layer_sizes=(4,), activation="sigmoid", epochs=300,
+                               retrain_epochs=5, target_fraction=0.6, rng=0).fit(X, y).network_
+    before = start.copy()
+    masks = [np.ones(b.W.shape, bool) if b.mask is None else b.mask.copy() for b in start.blocks]
+    assert not masks[0].all()
+    dnc = DynamicNodeCreation(window=40, c_a=None, max_units=start.n_hidden_units + 2,
+                              max_epochs=300, rng=0).fit(X, y, network=start)
+    grown, w = dnc.network_, start.blocks[0].width
+    assert grown.n_hidden_units == start.n_hidden_units + 2
+    np.testing.assert_array_equal(start.params, before.params)  # the given one is untouched
+    hidden, out = grown.blocks
+    assert hidden.mask is not None  # (the output block's may be None: nothing pruned there)
+    out_mask = np.ones(out.W.shape, bool) if out.mask is None else out.mask
+    # the old units keep their masks: pruned weights are still exactly 0
+    np.testing.assert_array_equal(hidden.mask[:, :w], masks[0])
+    assert np.all(hidden.W[:, :w][~masks[0]] == 0.0)
+    np.testing.assert_array_equal(out_mask[:w], masks[1])
+    assert np.all(out.W[:w][~masks[1]] == 0.0)
+    # the new units' weights are not masked, and they trained
+    assert hidden.mask[:, w:].all() and out_mask[w:].all()
+    assert np.all(hidden.W[:, w:] != 0.0) and np.all(out.W[w:] != 0.0)
+
+
+@pytest.mark.parametrize("where", ["round_robin", "loss_estimate"])
+def test_growth_goes_to_trainable_hidden_blocks_only(where):
+    X, y = parity(3)
+    net = Network.mlp([3, 2, 2, 2, 1], hidden="sigmoid", output="sigmoid", init="ash", rng=0)
+    net.freeze(0)
+    dnc = DynamicNodeCreation(window=30, c_a=None, max_units=9, max_epochs=600, grow_where=where,
+                              rng=0).fit(X, y, network=net)
+    added = dnc.history_.events_of("unit_added")
+    blocks = [e["block"] for e in added]
+    assert len(added) == 3 and set(blocks) <= {1, 2}
+    if where == "round_robin":
+        assert blocks == [1, 2, 1]
+    else:  # a frozen block has no score (NaN, written as None)
+        for e in added:
+            assert e["scores"][0] is None and e["block"] == 1 + int(np.argmax(e["scores"][1:]))
+    grown = dnc.network_
+    assert grown.blocks[0].width == 2 and not grown.blocks[0].trainable
+    assert [b.width for b in grown.blocks[1:-1]] == [2 + blocks.count(1), 2 + blocks.count(2)]
+    np.testing.assert_array_equal(grown.blocks[0].W, net.blocks[0].W)
+    np.testing.assert_array_equal(grown.blocks[0].b, net.blocks[0].b)
+
+
+def test_a_network_without_a_trainable_hidden_block_is_refused():
+    X, y = parity(3)
+    net = Network.mlp([3, 2, 2, 1], hidden="sigmoid", output="sigmoid", init="ash", rng=0)
+    net.freeze(0)
+    with pytest.raises(ValueError, match="grow_where: hidden block 0 of the network is frozen"):
+        DynamicNodeCreation(grow_where=0).fit(X, y, network=net)
+    net.freeze(1)
+    with pytest.raises(ValueError, match="network: it has no trainable hidden block") as info:
+        DynamicNodeCreation().fit(X, y, network=net)
+    assert "net.freeze(k, frozen=False)" in str(info.value)
+    with pytest.raises(ValueError, match="network: it has no hidden block"):
+        DynamicNodeCreation().fit(X, y, network=Network.mlp([3, 1], output="sigmoid", rng=0))

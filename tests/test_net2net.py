@@ -523,10 +523,17 @@ def test_search_bad_parameters_fail_in_fit(params, error, text):
 
 def test_search_bad_data():
     X, y = _blobs(60)
-    with pytest.raises(ValueError, match="y must be 1-D"):
+    # the estimator contract's message (structlearn.estimator) for a y of the wrong length
+    with pytest.raises(ValueError, match="y must have 60 rows"):
         Net2NetSearch(teacher_sizes=(3,)).fit(X, y[:10])
-    with pytest.raises(TypeError, match="integer class labels"):
+    # real-valued y is regression (structlearn.targets), which the search refuses
+    with pytest.raises(ValueError, match="needs class labels"):
         Net2NetSearch(teacher_sizes=(3,)).fit(X, y + 0.5)
+    with pytest.raises(TypeError, match="test"):
+        Net2NetSearch(teacher_sizes=(3,)).fit(X, y, test=X)
+    with pytest.raises(ValueError, match="labels not among the classes"):
+        Net2NetSearch(teacher_sizes=(3,), teacher_epochs=1, epochs=1, baselines=()).fit(
+            X, y, test=(X, y + 5))
 
 
 def test_quick_trial_is_registered_and_runs():
@@ -549,3 +556,71 @@ def test_noise_is_needed_to_break_the_symmetry_of_replicas():
         W = student.blocks[0].W
         same = [np.allclose(W[:, j], W[:, origin[j]], rtol=0, atol=1e-12) for j in range(3, 6)]
         assert all(same) == stays_copied
+
+
+# ------------------------------------------------------- the estimator contract
+def _small_search(**kw):
+    params = dict(teacher_sizes=(4,), candidates=[(6,)], lr=0.02, teacher_epochs=10, epochs=10,
+                  batch_size=32, baselines=("scratch",), dtype=np.float64, rng=0)
+    params.update(kw)
+    return Net2NetSearch(**params)
+
+
+@pytest.mark.parametrize("labels", [("ant", "bee", "cow"), (3, 7), (10**12, 2)])
+def test_search_predicts_labels_with_the_chosen_network(labels):
+    X, y = _blobs()
+    y = np.asarray(labels)[y % len(labels)]
+    s = _small_search().fit(X, y)
+    assert list(s.classes_) == sorted(set(labels))
+    # by default one sigmoid output for two classes, a softmax unit per class for more
+    assert s.network_.n_outputs == (1 if len(labels) == 2 else 3) == s.n_outputs_
+    assert s.network_.blocks[-1].activation == ("sigmoid" if len(labels) == 2 else "softmax")
+    assert set(s.predict(X)) <= set(labels)
+    assert s.score(X, y) == np.mean(s.predict(X) == y)
+    assert s.n_epochs_ == 20 and s.stop_reason_ == "search_complete"
+    assert s.history_.stop_reason == "search_complete"
+    assert s.network_ is s.networks_[("net2net", "6")]
+
+
+def test_given_network_is_the_teacher():
+    X, y = _blobs()
+    start = Network.mlp([5, 3, 2, 3], hidden="tanh", output="softmax", rng=1)
+    before = start.params.copy()
+    s = _small_search(teacher_sizes=(50, 50), candidates=[(4, 4)], teacher_epochs=0,
+                      baselines=("scratch", "teacher")).fit(X, y, network=start)
+    np.testing.assert_array_equal(start.params, before)  # copied, never changed
+    # teacher_epochs=0: the given network is the teacher as it is
+    np.testing.assert_array_equal(s.teacher_.params, start.params)
+    assert s.history_.meta["teacher"] == "3-2" and s.n_epochs_ == 10
+    assert not [r for r in s.history_.rows if r["phase"] == "teacher"]
+    # the scratch baseline has the teacher's activations, not the `hidden` parameter
+    assert [b.activation for b in s.networks_[("scratch", "4-4")].blocks] == \
+        ["tanh", "tanh", "softmax"]
+    # a given network trains teacher_epochs more
+    t = _small_search(candidates=[(5,)], teacher_epochs=3).fit(
+        X, y, network=Network.mlp([5, 4, 3], hidden="tanh", rng=2))
+    assert len([r for r in t.history_.rows if r["phase"] == "teacher"]) == 3
+
+
+def test_given_network_errors_name_the_problem():
+    X, y = _blobs(60)
+    cascade = random_cascade(np.random.default_rng(0), n_in=5, n_out=3, n_hidden=2)
+    with pytest.raises(ValueError, match="network: Net2NetSearch grows layer-by-layer MLPs"):
+        _small_search().fit(X, y, network=cascade)
+    with pytest.raises(ValueError, match="network: .* has 2 outputs but y has 3 classes"):
+        _small_search().fit(X, y, network=Network.mlp([5, 4, 2], rng=0))
+    with pytest.raises(ValueError, match="at least one hidden layer"):
+        _small_search().fit(X, y, network=Network.mlp([5, 3], rng=0))
+    with pytest.raises(ValueError, match="fewer than the teacher.*given network"):
+        _small_search(candidates=[(3,)]).fit(X, y, network=Network.mlp([5, 4, 3], rng=0))
+    with pytest.raises(ValueError, match="teacher_epochs: 0 needs"):
+        _small_search(teacher_epochs=0).fit(X, y)
+    # default candidates add a layer: 'identity' cannot deepen tanh units exactly
+    tanh = Network.mlp([5, 4, 3], hidden="tanh", rng=0)
+    with pytest.raises(ValueError, match="deeper_method: 'identity'.*'tanh'"):
+        _small_search(candidates=None).fit(X, y, network=tanh)
+    with pytest.raises(ValueError, match="deeper_method"):
+        _small_search(candidates=None, hidden="sigmoid").fit(X, y)
+    s = _small_search(candidates=None, deeper_method="shortcut", baselines=(),
+                      epochs=1).fit(X, y, network=tanh)
+    assert sorted(r["arch"] for r in s.results_) == ["6", "6-6", "8", "8-8"]

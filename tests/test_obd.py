@@ -443,8 +443,88 @@ def test_bad_inputs_give_clear_errors():
         saliencies(net, X, y, hessian=np.zeros(2))
     with pytest.raises(TypeError, match="network"):
         OptimalBrainDamage().fit(X, y, network="mlp")
-    with pytest.raises(ValueError, match="columns"):
+    # the estimator contract checks a given network against X (structlearn.estimator)
+    with pytest.raises(ValueError, match="network: it has 3 inputs but X has 2 features"):
         OptimalBrainDamage(epochs=1).fit(X, y, network=Network.mlp([3, 2, 1], rng=0,
                                                                    output="sigmoid"))
-    with pytest.raises(ValueError, match="validation"):
+    # ... and says a validation that is not a pair is of the wrong type
+    with pytest.raises(TypeError, match="validation"):
         OptimalBrainDamage(epochs=1).fit(X, y, validation=X)
+    # a given network's outputs must fit y
+    with pytest.raises(ValueError, match="network: it has 3 outputs but y has 2 classes"):
+        OptimalBrainDamage().fit(X, y, network=Network.mlp([2, 3, 3], rng=0))
+    with pytest.raises(TypeError, match="positional"):
+        OptimalBrainDamage().fit(X, y, net)  # network is keyword-only
+
+
+# ------------------------------------------------------------ the estimator contract
+def _two_blobs(labels, n=60, seed=15):
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, 2, n)
+    X = np.array([[-1.0, 0.0], [1.0, 0.5]])[k] + 0.3 * rng.normal(size=(n, 2))
+    return X, np.asarray(labels)[k]
+
+
+@pytest.mark.parametrize("labels", [(3, 7), ("cat", "dog"), (10**12, -5)])
+def test_labels_are_classes_not_output_indices(labels):
+    X, y = _two_blobs(labels)
+    m = OptimalBrainDamage(hidden_layer_sizes=(6,), epochs=100, retrain_epochs=5,
+                           target_fraction=0.5, optimizer=Adam(lr=0.05), rng=0).fit(X, y)
+    assert m.network_.n_outputs == 1 and m.network_.blocks[-1].activation == "sigmoid"
+    assert list(m.classes_) == sorted(labels) and m.n_outputs_ == 1
+    assert set(m.predict(X)) <= set(labels)
+    assert m.score(X, y) == np.mean(m.predict(X) == y) > 0.9
+    # the accuracies OBD records (and its tolerance monitors) are the decoded class's
+    rounds = m.history_.events_of("weights_pruned")
+    assert rounds and rounds[-1]["accuracy"] == m.score(X, y)
+
+
+def test_network_kind_follows_the_targets():
+    rng = np.random.default_rng(16)
+    X = rng.normal(size=(40, 3))
+    kinds = {"multiclass": (rng.integers(0, 3, 40), "softmax", 3),
+             "multilabel": ((X[:, :2] > 0).astype(int), "sigmoid", 2),
+             "regression": (X[:, 0] - X[:, 1], "linear", 1)}
+    for kind, (y, output, n_out) in kinds.items():
+        m = OptimalBrainDamage(hidden_layer_sizes=(5,), epochs=20, retrain_epochs=2,
+                               target_fraction=0.6, rng=0).fit(X, y)
+        assert m.target_info_.kind == kind
+        assert m.network_.blocks[-1].activation == output and m.n_outputs_ == n_out
+        assert m.predict(X).shape == np.shape(y)
+        assert hasattr(m, "classes_") == (kind == "multiclass")
+    # task="classification" reads real-valued labels as classes
+    m = OptimalBrainDamage(hidden_layer_sizes=(5,), epochs=20, retrain_epochs=2,
+                           target_fraction=0.6, task="classification",
+                           rng=0).fit(X, (X[:, 0] > 0).astype(float))
+    assert list(m.classes_) == [0.0, 1.0]
+
+
+def test_fitted_attributes_and_epoch_count():
+    rng = np.random.default_rng(17)
+    X = rng.normal(size=(50, 2))
+    y = (X[:, 0] > 0).astype(int)
+    m = OptimalBrainDamage(hidden_layer_sizes=(6,), epochs=30, retrain_epochs=4, final_epochs=3,
+                           target_fraction=0.5, rng=0).fit(X, y)
+    assert m.n_features_in_ == 2 and m.n_outputs_ == 1
+    assert isinstance(m.n_epochs_, int)
+    assert m.n_epochs_ == 30 + 4 * m.n_rounds_ + 3 == m.history_.epochs
+    assert m.stop_reason_ == m.history_.stop_reason == "target_reached"
+    # a given network is taken as trained: only the retraining counts
+    again = OptimalBrainDamage(retrain_epochs=0, target_fraction=0.8, rng=0).fit(
+        X, y, network=m.network_)
+    assert again.n_epochs_ == 0 and again.n_rounds_ >= 1
+
+
+def test_regression_tolerance_monitors_the_loss():
+    rng = np.random.default_rng(18)
+    X = rng.normal(size=(60, 2))
+    y = X[:, 0] * X[:, 1]
+    kw = dict(hidden_layer_sizes=(8,), epochs=100, retrain_epochs=0, target_fraction=0.0,
+              prune_fraction=0.3, tolerance=0.01, optimizer=Adam(lr=0.02), rng=0)
+    with pytest.raises(ValueError, match="tolerance_metric: 'error' needs class labels"):
+        OptimalBrainDamage(tolerance_metric="error", **kw).fit(X, y)
+    auto = OptimalBrainDamage(**kw).fit(X, y)  # "auto": the loss for regression
+    loss = OptimalBrainDamage(tolerance_metric="loss", **kw).fit(X, y)
+    np.testing.assert_array_equal(auto.network_.params, loss.network_.params)
+    assert auto.stop_reason_ == "tolerance"
+    assert "r2_unpruned" in auto.history_.meta and "accuracy_unpruned" not in auto.history_.meta

@@ -19,6 +19,13 @@ and, in the same run, the baselines needed to judge it:
   would (fresh optimizer at the students' learning rate) but not grown: it
   separates the gain of growing from the gain of the smaller learning rate.
 
+The teacher is built and trained by ``fit``, or given: ``fit(X, y,
+network=teacher)`` starts from a copy of a trained layer-by-layer MLP (see
+:meth:`Net2NetSearch.fit`).  Like every algorithm here the search is an
+estimator (:mod:`structlearn.estimator`) whose fitted model is the chosen
+network, the best Net2Net student; the search table stays in ``results_``
+and ``summary_``.
+
 Cost is measured the way the project's reference defines it
 (``shared/reference/anchors.md``): an epoch of candidate k costs
 ``c_k`` = its number of weights (per-pattern multiply-adds are proportional
@@ -33,17 +40,19 @@ own final from-scratch validation accuracy (within ``tolerance``),
 """
 from __future__ import annotations
 
-import numbers
 import time
 
 import numpy as np
 
-from ..validation import check_array, check_positive_int, check_rng
+from ..activations import ACTIVATIONS, get_activation
+from ..estimator import Estimator
 from ..history import History
-from ..initializers import glorot_bound
+from ..initializers import get_initializer, glorot_bound
+from ..losses import LOSSES, Loss
 from ..network import Network
 from ..optim import get_optimizer
 from ..train import evaluate, train
+from ..validation import Check, InstanceOf, Interval, Options, check_rng, validate_params
 from .ops import deeper, wider
 
 __all__ = ["Net2NetSearch", "grow", "arch_name", "summarise"]
@@ -61,7 +70,8 @@ def _hidden_sizes(net):
 
 
 def _check_sizes(teacher, sizes):
-    t = _hidden_sizes(teacher)
+    """``sizes`` as a tuple of ints, checked to grow ``teacher`` (a network or its hidden sizes)."""
+    t = tuple(teacher) if isinstance(teacher, (tuple, list)) else _hidden_sizes(teacher)
     sizes = tuple(int(s) for s in sizes)
     if len(sizes) < len(t):
         raise ValueError(f"candidate {sizes} has fewer hidden layers than the teacher {t}; "
@@ -152,20 +162,74 @@ def _first_reach(curve, target):
     return int(hit[0]) + 1 if hit.size else None
 
 
-class Net2NetSearch:
+def _check_each(name, values, specs, allow_empty=False):
+    """Check every element of a sequence parameter against ``specs`` (the message format of
+    :func:`~structlearn.validation.validate_params`, the element named ``name[i]``)."""
+    if len(values) == 0 and not allow_empty:
+        raise ValueError(f"{name}: expected a non-empty sequence, got {values!r}")
+    for i, v in enumerate(values):
+        validate_params({f"{name}[{i}]": v}, {f"{name}[{i}]": specs})
+
+
+def _is_float_dtype(value):
+    try:
+        return np.dtype(value) in (np.float32, np.float64)
+    except TypeError:
+        return False
+
+
+def _is_chain(net):
+    """True for a layer-by-layer MLP: block k reads node k and nothing else."""
+    return all(blk.sources == (k,) for k, blk in enumerate(net.blocks))
+
+
+def _mlp(n_in, sizes, n_out, hidden, output, rng, dtype):
+    """An MLP from scratch whose hidden layer k uses ``hidden[k]`` (the last one for layers
+    beyond ``hidden``), Glorot/He-uniform weights and zero biases like :meth:`Network.mlp`."""
+    acts = [hidden[min(k, len(hidden) - 1)] for k in range(len(sizes))]
+    if len(set(acts)) == 1:
+        return Network.mlp([n_in, *sizes, n_out], acts[0], output, rng=rng, dtype=dtype)
+    rng, init = check_rng(rng), get_initializer("auto")
+    blocks, fan_in = [], n_in
+    for k, (width, act) in enumerate(zip([*sizes, n_out], [*acts, output])):
+        blocks.append(dict(W=init(rng, fan_in, width, act, (fan_in, width)), b=np.zeros(width),
+                           activation=act, sources=(k,)))
+        fan_in = width
+    return Network(n_in, blocks, dtype=dtype)
+
+
+_SEQUENCE = (tuple, list, np.ndarray)
+_HIDDEN = tuple(name for name, act in ACTIVATIONS.items() if act.elementwise)
+
+
+class Net2NetSearch(Estimator):
     """Warm-started search over layer sizes, with its baselines in the same run.
+
+    An estimator with the contract of :mod:`structlearn.estimator`: its fitted
+    model is the chosen network, the best Net2Net student (``network_``), so
+    ``predict``, ``decision_function``, ``predict_proba`` and ``score`` are
+    that network's; the search itself stays available in ``results_``,
+    ``summary_``, ``networks_`` and :meth:`report`.  Classification only: the
+    search compares validation accuracies.
 
     Parameters
     ----------
     teacher_sizes : sequence of int, default (100, 100)
         Hidden sizes of the teacher (the blog experiment of DanielSlater/Net2Net).
+        Replaced by the given network's hidden sizes when ``fit`` gets one.
     candidates : sequence of sequences of int, optional
         Hidden sizes to evaluate.  Default: the teacher's sizes times 1.5 and
         2, each also with one more layer: for (100, 100), (150, 150),
         (200, 200), (150, 150, 150), (200, 200, 200).
-    hidden, output : str, default "relu", "softmax"
-        Activations (ReLU keeps Net2DeeperNet exact).
-    loss : str, optional
+    hidden : str, default "relu"
+        Hidden activation (ReLU keeps Net2DeeperNet exact).
+    output : str, optional
+        Output activation.  Default, from the labels: softmax (one output per
+        class) for more than two classes, one sigmoid output for two, sigmoid
+        outputs for multi-label 0/1 targets.  ``hidden`` and ``output`` are
+        not used with a given network: its own activations are (for the
+        scratch baselines too).
+    loss : str or Loss, optional
         Default: the output activation's natural loss.
     lr : float, default 1e-3
         Adam learning rate of the teacher, of the scratch runs and of the
@@ -174,7 +238,8 @@ class Net2NetSearch:
         Students (Net2Net and random padding) train at ``lr * student_lr_factor``;
         0.1 follows the paper (section 3.1: "about 1/10"), the blog used 0.5.
     teacher_epochs : int, default 15
-        Teacher training (15 in the blog experiment).
+        Teacher training (15 in the blog experiment).  0 is allowed only with
+        a given network: it is then used as trained.
     epochs : int, default 15
         Budget of every student and of the teacher training on (15 in the blog).
     scratch_epochs : int, optional
@@ -187,7 +252,9 @@ class Net2NetSearch:
     mode : {"random", "largest"}, default "random"
         Replication mapping of :func:`wider`.
     deeper_method : {"identity", "linear", "shortcut"}, default "identity"
-        How :func:`deeper` adds layers ("identity" needs ReLU or linear).
+        How :func:`deeper` adds layers ("identity" needs ReLU or linear hidden
+        units: a candidate with more layers than a teacher of other units is
+        refused at the start of ``fit``).
     baselines : sequence of str, default all four
         ``"scratch"``, ``"random_padding"``, ``"teacher"``, ``"teacher_student_lr"``
         (see the module docstring).
@@ -203,15 +270,18 @@ class Net2NetSearch:
     validation_fraction : float, default 0.1
         Held out from the training data when ``fit`` gets no ``validation``.
     dtype : default numpy.float32
+        Of every network in the search (a given teacher is converted).
     rng : int, Generator or None
     verbose : bool, default False
         Print one line per run.
 
     Attributes
     ----------
-    teacher_ : Network
     network_ : Network
-        The best Net2Net student (highest final validation accuracy).
+        The chosen network: the best Net2Net student (highest final validation
+        accuracy).
+    teacher_ : Network
+        The trained teacher the students grew from.
     networks_ : dict
         ``{(method, arch name): Network}`` at the end of each run.
     results_ : list of dict
@@ -221,11 +291,48 @@ class Net2NetSearch:
     history_ : History
         Every run's epochs, ``phase = "<method> <arch>"`` (``"teacher"`` for
         the teacher's own training); epochs count along the path (students
-        and the teacher training on start at ``teacher_epochs + 1``).
+        and the teacher training on start at ``teacher_epochs + 1``).  The
+        last event is a ``stop`` with reason ``"search_complete"`` and the
+        chosen size.
+    classes_ : ndarray
+        The class labels (any hashable values; strings work).
+    n_features_in_, n_outputs_ : int
+    target_info_ : TargetInfo
+    n_epochs_ : int
+        Epochs along the chosen student's path: the teacher's
+        ``teacher_epochs`` plus the student's ``epochs``.
+    stop_reason_ : str
+        ``"search_complete"``.
     """
 
+    _parameter_constraints = {
+        "teacher_sizes": [InstanceOf(_SEQUENCE, "a non-empty sequence of ints >= 1")],
+        "candidates": [None, InstanceOf(_SEQUENCE, "a non-empty sequence of sequences of "
+                                                   "ints >= 1")],
+        "hidden": [Options(*_HIDDEN)],
+        "output": [None, Options(*ACTIVATIONS)],
+        "loss": [None, Options(*LOSSES), InstanceOf(Loss)],
+        "lr": [Interval(float, 0, None, closed="neither")],
+        "student_lr_factor": [Interval(float, 0, None, closed="neither")],
+        "teacher_epochs": [Interval(int, 0)],
+        "epochs": [Interval(int, 1)],
+        "scratch_epochs": [None, Interval(int, 1)],
+        "batch_size": [Interval(int, 1)],
+        "noise": [None, Interval(float, 0)],
+        "mode": [Options("random", "largest")],
+        "deeper_method": [Options("identity", "linear", "shortcut")],
+        "baselines": [InstanceOf(_SEQUENCE, f"a sequence of names among {METHODS[1:]}")],
+        "targets": [InstanceOf(_SEQUENCE, "a sequence of accuracies in (0, 1]")],
+        "tolerance": [Interval(float, 0, 1, closed="left")],
+        "final_window": [Interval(int, 1)],
+        "validation_fraction": [Interval(float, 0, 1, closed="neither")],
+        "dtype": [Check(_is_float_dtype, "numpy.float32 or numpy.float64")],
+        "rng": ["rng"],
+        "verbose": ["boolean"],
+    }
+
     def __init__(self, teacher_sizes=(100, 100), candidates=None, hidden="relu",
-                 output="softmax", loss=None, lr=1e-3, student_lr_factor=0.1,
+                 output=None, loss=None, lr=1e-3, student_lr_factor=0.1,
                  teacher_epochs=15, epochs=15, scratch_epochs=None, batch_size=128,
                  noise=0.01, mode="random", deeper_method="identity",
                  baselines=("scratch", "random_padding", "teacher", "teacher_student_lr"),
@@ -257,52 +364,69 @@ class Net2NetSearch:
         self.verbose = verbose
 
     # --------------------------------------------------------------- checks
-    def _validate(self):
-        t = tuple(self.teacher_sizes)
-        if not t or any(not isinstance(s, numbers.Integral) or s < 1 for s in t):
-            raise ValueError(f"teacher_sizes must be a non-empty sequence of ints >= 1, "
-                             f"got {self.teacher_sizes!r}")
-        if self.candidates is None:
-            grid = []
-            for f in (1.5, 2.0):
-                w = tuple(int(round(s * f)) for s in t)
-                grid.append(w)
-            grid += [w + (w[-1],) for w in grid]
-            cands = grid
-        else:
-            cands = [tuple(c) for c in self.candidates]
-            if not cands:
-                raise ValueError("candidates must hold at least one sequence of hidden sizes")
-        for lr_name in ("lr", "student_lr_factor"):
-            v = getattr(self, lr_name)
-            if not isinstance(v, numbers.Real) or not np.isfinite(v) or v <= 0:
-                raise ValueError(f"{lr_name} must be a positive number, got {v!r}")
-        for name in ("teacher_epochs", "epochs", "batch_size"):
-            check_positive_int(getattr(self, name), name)
-        if self.scratch_epochs is not None:
-            check_positive_int(self.scratch_epochs, "scratch_epochs")
-        unknown = set(self.baselines) - set(METHODS[1:])
-        if unknown:
-            raise ValueError(f"baselines must be among {METHODS[1:]}, got {sorted(unknown)}")
-        if not 0 <= float(self.tolerance) < 1:
-            raise ValueError(f"tolerance must be in [0, 1), got {self.tolerance}")
-        check_positive_int(self.final_window, "final_window")
-        if not 0 < float(self.validation_fraction) < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1), got "
-                             f"{self.validation_fraction}")
-        targets = tuple(float(a) for a in self.targets)
-        if any(not 0 < a <= 1 for a in targets):
-            raise ValueError(f"targets must be accuracies in (0, 1], got {self.targets!r}")
-        return t, cands, targets
+    def _validate_params(self):
+        super()._validate_params()
+        _check_each("teacher_sizes", self.teacher_sizes, [Interval(int, 1)])
+        if self.candidates is not None:
+            _check_each("candidates", self.candidates,
+                        [InstanceOf(_SEQUENCE, "a sequence of ints >= 1")])
+            for i, c in enumerate(self.candidates):
+                _check_each(f"candidates[{i}]", c, [Interval(int, 1)])
+        _check_each("baselines", self.baselines, [Options(*METHODS[1:])], allow_empty=True)
+        _check_each("targets", self.targets, [Interval(float, 0, 1, closed="right")],
+                    allow_empty=True)
+
+    def _candidates(self, teacher_sizes):
+        if self.candidates is not None:
+            return [tuple(int(s) for s in c) for c in self.candidates]
+        grid = [tuple(int(round(s * f)) for s in teacher_sizes) for f in (1.5, 2.0)]
+        return grid + [w + (w[-1],) for w in grid]
+
+    def _check_teacher(self, network):
+        """The hidden activations of a given teacher; a clear error if it cannot be one."""
+        if not _is_chain(network):
+            bad = next(k for k, b in enumerate(network.blocks) if b.sources != (k,))
+            raise ValueError(
+                f"network: Net2NetSearch grows layer-by-layer MLPs (a chain: block k reads node "
+                f"k only), but block {bad} of this network reads nodes "
+                f"{network.blocks[bad].sources} (a cascade or another DAG); use wider() and "
+                f"deeper() from structlearn.net2net directly on other topologies")
+        if len(network.blocks) < 2:
+            raise ValueError("network: Net2NetSearch needs a teacher with at least one hidden "
+                             "layer to grow; this network has only its output block")
+        return [b.activation for b in network.blocks[:-1]]
+
+    def _check_deeper(self, teacher_sizes, cands, last_hidden, given):
+        deep = [c for c in cands if len(c) > len(teacher_sizes)]
+        if deep and self.deeper_method == "identity" and \
+                not get_activation(last_hidden).idempotent:
+            whose = "the given network's" if given else "the teacher's"
+            raise ValueError(
+                f"deeper_method: 'identity' (Net2DeeperNet's identity block) is exact only for "
+                f"relu or linear hidden units, but {whose} last hidden layer is "
+                f"{last_hidden!r} and the candidates {deep} add layers; use "
+                f"deeper_method='shortcut' or 'linear', or candidates with "
+                f"{len(teacher_sizes)} hidden layer(s)")
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, validation=None, test=None):
+    def fit(self, X, y, *, network=None, validation=None, test=None):
         """Train the teacher, every candidate by every method, and summarise.
 
         Parameters
         ----------
         X : array (n_samples, n_features)
-        y : array (n_samples,) of int class labels
+        y : array (n_samples,)
+            Class labels (any hashable values of one type: ints, strings...).
+            Real-valued (regression) targets are refused: the search compares
+            validation accuracies.
+        network : Network, optional
+            The teacher (a copy; the caller's network is never changed): a
+            chain network (an MLP, block k reading node k) with at least one
+            hidden layer and an output block that fits ``y``.  Its hidden
+            sizes replace ``teacher_sizes``, its activations are those of the
+            scratch baselines, and it trains ``teacher_epochs`` more epochs
+            first (0: used as trained).  A cascade or other DAG is refused:
+            use :func:`wider` and :func:`deeper` directly on it.
         validation : (X_val, y_val), optional
             Used for every accuracy curve, target and choice of size; default:
             ``validation_fraction`` of ``(X, y)`` held out (drawn from ``rng``).
@@ -314,41 +438,86 @@ class Net2NetSearch:
         -------
         self
         """
-        teacher_sizes, cands, targets = self._validate()
-        X = check_array(X, "X", ndim=2, dtype=np.dtype(self.dtype))
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(X):
-            raise ValueError(f"y must be 1-D labels with one per row of X, got shape {y.shape}")
-        if y.dtype.kind not in "iub":
-            raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
+        return super().fit(X, y, network=network, validation=validation, test=test)
+
+    def _fit(self, X, y, *, network, validation, test=None):
+        if self._target_kind(y) == "regression":
+            raise ValueError(
+                "y: Net2NetSearch compares classifiers by their validation accuracy and needs "
+                f"class labels (integers, strings, ...), got real-valued targets of dtype "
+                f"{np.asarray(y).dtype}; cast integer-valued floats to int")
+        dtype = np.dtype(self.dtype)
+        given = network is not None
+        if given:
+            hidden_acts = self._check_teacher(network)
+            teacher = network if network.dtype == dtype else network.astype(dtype)
+            teacher_sizes, output = _hidden_sizes(teacher), teacher.blocks[-1].activation
+        else:
+            if self.teacher_epochs == 0:
+                raise ValueError("teacher_epochs: 0 needs a trained teacher given as network=; "
+                                 "the teacher fit builds must train (got 0)")
+            hidden_acts = [self.hidden]
+            teacher_sizes = tuple(int(s) for s in self.teacher_sizes)
+            output = self.output or ("softmax" if self._target_kind(y) == "multiclass"
+                                     else "sigmoid")
+        cands = self._candidates(teacher_sizes)
+        for c in cands:  # check against the teacher before spending any time training
+            try:
+                _check_sizes(teacher_sizes, c)
+            except ValueError as exc:
+                where = " (the teacher is the given network)" if given else ""
+                raise ValueError(f"candidates: {exc}{where}") from None
+        self._check_deeper(teacher_sizes, cands, hidden_acts[-1], given)
+        T = self._encode_targets(y, output, network=teacher if given else None, dtype=dtype)
+        info = self.target_info_
+        X = X.astype(dtype, copy=False)
         rng = check_rng(self.rng)
         if validation is None:
             order = rng.permutation(len(X))
             n_val = max(1, int(round(self.validation_fraction * len(X))))
             val_idx, tr_idx = order[:n_val], order[n_val:]
-            Xv, yv = X[val_idx], y[val_idx]
-            X, y = X[tr_idx], y[tr_idx]
+            Xv, Tv = X[val_idx], T[val_idx]
+            X, T = X[tr_idx], T[tr_idx]
         else:
-            Xv, yv = validation
-        n_classes = int(max(y.max(), np.max(yv)) + 1)
-        n_out = 1 if n_classes <= 2 and self.output != "softmax" else n_classes
-        sizes_io = (X.shape[1], n_out)
-        for c in cands:
-            # check against the teacher before spending any time training
-            _check_sizes(Network.mlp([sizes_io[0], *teacher_sizes, sizes_io[1]], self.hidden,
-                                     self.output, rng=0), c)
-        self._data = dict(X=X, y=y, val=(Xv, yv), test=test)
+            Xv, Tv = self._encode_validation(validation, dtype=dtype)
+            Xv = Xv.astype(dtype, copy=False)
+        if test is not None:
+            if not (isinstance(test, (tuple, list)) and len(test) == 2):
+                raise TypeError("test: expected a pair (X_test, y_test)")
+            Xt = self._check_X(test[0], "test X").astype(dtype, copy=False)
+            if np.ndim(test[1]) == 0 or len(test[1]) != len(Xt):
+                raise ValueError(f"test y: expected {len(Xt)} rows (one per row of test X), "
+                                 f"got shape {np.shape(test[1])}")
+            test = (Xt, info.encode(test[1], "test y", dtype=dtype))
+        n_in, n_out = X.shape[1], info.n_outputs
+        self._data = dict(X=X, T=T, val=(Xv, Tv), test=test, info=info)
+        try:
+            self._search(teacher if given else None, teacher_sizes, hidden_acts, output, cands,
+                         n_in, n_out, dtype, rng)
+        finally:
+            del self._data
+        return self
+
+    def _search(self, teacher, teacher_sizes, hidden_acts, output, cands, n_in, n_out, dtype,
+                rng):
         self.history_ = History(meta=dict(algorithm="net2net_search",
-                                          teacher=arch_name(teacher_sizes)))
+                                          teacher=arch_name(teacher_sizes),
+                                          given_teacher=teacher is not None))
         self.networks_ = {}
         seeds = rng.integers(0, 2 ** 31, size=4 + 4 * len(cands))
         scratch_epochs = self.scratch_epochs or self.teacher_epochs + self.epochs
 
         # the teacher
-        teacher = Network.mlp([sizes_io[0], *teacher_sizes, sizes_io[1]], self.hidden,
-                              self.output, rng=int(seeds[0]), dtype=self.dtype)
+        if teacher is None:
+            teacher = Network.mlp([n_in, *teacher_sizes, n_out], self.hidden, output,
+                                  rng=int(seeds[0]), dtype=dtype)
         t_opt = get_optimizer("adam", lr=float(self.lr))
-        t_curve = self._run(teacher, t_opt, self.teacher_epochs, "teacher", 0, int(seeds[1]))
+        if self.teacher_epochs > 0:
+            t_curve = self._run(teacher, t_opt, self.teacher_epochs, "teacher", 0, int(seeds[1]))
+            teacher_final = float(t_curve[-1])
+        else:  # a given teacher used as trained
+            d = self._data
+            teacher_final = evaluate(teacher, *d["val"], self.loss, targets=d["info"])["accuracy"]
         self.teacher_ = teacher.copy()
         rows = []
         c0 = teacher.n_weights
@@ -378,36 +547,41 @@ class Net2NetSearch:
                                   f"random_padding {name}", self.teacher_epochs, int(s[1]))
                 rows.append(self._row("random_padding", sizes, padded, curve))
             if "scratch" in self.baselines:
-                fresh = Network.mlp([sizes_io[0], *sizes, sizes_io[1]], self.hidden, self.output,
-                                    rng=int(s[3]), dtype=self.dtype)
+                fresh = _mlp(n_in, sizes, n_out, hidden_acts, output, int(s[3]), dtype)
                 curve = self._run(fresh, get_optimizer("adam", lr=float(self.lr)), scratch_epochs,
                                   f"scratch {name}", 0, int(s[1]))
                 rows.append(self._row("scratch", sizes, fresh, curve))
         self.results_ = rows
-        self.summary_ = summarise(rows, c0, len(t_curve), tolerance=self.tolerance,
-                                  final_window=self.final_window, targets=targets,
-                                  teacher_final=float(t_curve[-1]))
+        self.summary_ = summarise(rows, c0, self.teacher_epochs, tolerance=self.tolerance,
+                                  final_window=self.final_window,
+                                  targets=tuple(float(a) for a in self.targets),
+                                  teacher_final=teacher_final)
         warm = [r for r in rows if r["method"] == "net2net"]
         best = max(warm, key=lambda r: _final(r, self.final_window))
         self.network_ = self.networks_[("net2net", best["arch"])]
-        del self._data
-        return self
+        self.n_epochs_ = int(self.teacher_epochs + best["epochs"])
+        self.stop_reason_ = "search_complete"
+        self.history_.event("stop", epoch=self.n_epochs_, reason=self.stop_reason_,
+                            chosen=best["arch"])
 
     def _run(self, net, optimizer, epochs, phase, offset, seed):
         d = self._data
+        info = d["info"]
         callbacks = []
         if d["test"] is not None:
-            Xt, yt = d["test"]
+            Xt, Tt = d["test"]
 
             def add_test(epoch, network, history):
-                history.rows[-1]["test_accuracy"] = evaluate(network, Xt, yt, self.loss)["accuracy"]
+                history.rows[-1]["test_accuracy"] = evaluate(network, Xt, Tt, self.loss,
+                                                             targets=info)["accuracy"]
                 return False
             callbacks.append(add_test)
         start = len(self.history_.rows)
         t0 = time.perf_counter()
-        train(net, d["X"], d["y"], loss=self.loss, optimizer=optimizer, epochs=epochs,
+        train(net, d["X"], d["T"], loss=self.loss, optimizer=optimizer, epochs=epochs,
               batch_size=self.batch_size, validation=d["val"], rng=seed, history=self.history_,
-              phase=phase, epoch_offset=offset, callbacks=callbacks, progress=False)
+              phase=phase, epoch_offset=offset, callbacks=callbacks, progress=False,
+              targets=info)
         rows = self.history_.rows[start:]
         curve = np.array([r["val_accuracy"] for r in rows])
         if self.verbose:
@@ -417,20 +591,21 @@ class Net2NetSearch:
 
     def _row(self, method, sizes, net, curve):
         d = self._data
+        info = d["info"]
         name = arch_name(sizes)
         self.networks_[(method, name)] = net
         row = dict(method=method, arch=name, sizes=list(sizes), weights=net.n_weights,
                    epochs=len(curve), val_curve=curve.tolist(),
                    final_val_accuracy=float(curve[-1]), best_val_accuracy=float(curve.max()),
-                   train_accuracy=evaluate(net, d["X"], d["y"], self.loss)["accuracy"])
+                   train_accuracy=evaluate(net, d["X"], d["T"], self.loss,
+                                           targets=info)["accuracy"])
         if d["test"] is not None:
-            row["test_accuracy"] = evaluate(net, *d["test"], self.loss)["accuracy"]
+            row["test_accuracy"] = evaluate(net, *d["test"], self.loss, targets=info)["accuracy"]
         return row
 
     def report(self):
         """A plain-text table of the results (one line per method and size)."""
-        if not hasattr(self, "results_"):
-            raise RuntimeError("call fit() first")
+        self._check_fitted()
         lines = [f"{'method':<16}{'hidden':<14}{'weights':>9}{'epochs':>7}{'val acc':>9}"
                  f"{'train acc':>10}{'test acc':>9}{'E->scratch final':>18}"]
         for r in self.results_:
