@@ -66,8 +66,7 @@ from .losses import LOSSES, Loss, get_loss
 from .network import Network
 from .optim import OPTIMIZERS, SGD, Optimizer, get_optimizer
 from .train import Trainer, train
-from .validation import (Check, InstanceOf, Interval, Options, check_number, check_rng,
-                         validate_params)
+from .validation import InstanceOf, Interval, Options, check_number, check_rng, validate_params
 
 __all__ = ["DynamicNodeCreation", "AshCriterion", "should_add_unit", "trigger_epochs",
            "growth_scores", "squared_error_stats", "train_to_criterion"]
@@ -312,13 +311,6 @@ def _new_network(sizes, hidden, output, init_range, rng, dtype):
                        init=uniform(init_range))
 
 
-def _is_float_dtype(value):
-    if value is None:
-        return False
-    try:
-        return np.dtype(value) in (np.dtype(np.float32), np.dtype(np.float64))
-    except TypeError:
-        return False
 
 
 _positive_int = [Interval(int, 1)]
@@ -347,7 +339,7 @@ _CONSTRAINTS = {
     "init_range": [Interval(float, 0.0, None, closed="neither")],
     "split_noise": [Interval(float, 0.0)],
     "estimate_samples": _positive_int,
-    "dtype": [Check(_is_float_dtype, "numpy.float32 or numpy.float64")],
+    "dtype": ["float_dtype"],
     "task": [Options("auto", "classification", "regression")],
     "rng": ["rng"],
 }

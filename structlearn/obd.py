@@ -53,7 +53,7 @@ from .losses import LOSSES, Loss, get_loss
 from .network import Network
 from .optim import Optimizer, get_optimizer
 from .train import evaluate, train
-from .validation import Check, InstanceOf, Interval, Options, check_rng, validate_params
+from .validation import Check, InstanceOf, Interval, Options, check_each, check_rng
 
 __all__ = ["hessian_diagonal", "block_views", "saliencies", "remove_dead_units",
            "OptimalBrainDamage", "CRITERIA"]
@@ -186,20 +186,8 @@ def _sizes(value):
     return (value,) if isinstance(value, numbers.Integral) else tuple(value)
 
 
-def _check_each(name, values, specs, allow_empty=False):
-    """Check every element of a sequence parameter against ``specs`` (same message format
-    as :func:`~structlearn.validation.validate_params`, the element named ``name[i]``)."""
-    if len(values) == 0 and not allow_empty:
-        raise ValueError(f"{name}: expected a non-empty sequence, got {values!r}")
-    for i, v in enumerate(values):
-        validate_params({f"{name}[{i}]": v}, {f"{name}[{i}]": specs})
 
 
-def _float_dtype(value):
-    try:
-        return np.dtype(value) in (np.float32, np.float64)
-    except TypeError:
-        return False
 
 
 _SEQUENCE = (tuple, list, np.ndarray)
@@ -346,7 +334,7 @@ class OptimalBrainDamage(Estimator):
         "loss": [None, Options(*LOSSES), InstanceOf(Loss)],
         "optimizer": [str, InstanceOf(Optimizer)],
         "batch_size": [None, Interval(int, 1)],
-        "dtype": [None, Check(_float_dtype, "numpy.float32 or numpy.float64")],
+        "dtype": [None, "float_dtype"],
         "callbacks": [InstanceOf(_SEQUENCE, "a sequence of callables "
                                             "cb(round, network, info) -> bool")],
         "rng": ["rng"],
@@ -386,8 +374,8 @@ class OptimalBrainDamage(Estimator):
     # ------------------------------------------------------------ checks
     def _validate_params(self):
         super()._validate_params()
-        _check_each("hidden_layer_sizes", _sizes(self.hidden_layer_sizes), [Interval(int, 1)])
-        _check_each("callbacks", self.callbacks,
+        check_each("hidden_layer_sizes", _sizes(self.hidden_layer_sizes), [Interval(int, 1)])
+        check_each("callbacks", self.callbacks,
                     [Check(callable, "a callable cb(round, network, info) -> bool")],
                     allow_empty=True)
 

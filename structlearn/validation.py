@@ -8,7 +8,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_rng", "check_array", "check_positive_int", "check_number", "validate_params",
+__all__ = ["check_rng", "check_array", "check_positive_int", "check_number", "check_each",
+           "validate_params",
            "Interval", "Options", "InstanceOf", "Check"]
 
 
@@ -218,6 +219,15 @@ class Check:
         return self.description
 
 
+def _is_float_dtype(value):
+    if value is None:  # np.dtype(None) is float64: None must be declared separately
+        return False
+    try:
+        return np.dtype(value) in (np.dtype(np.float32), np.dtype(np.float64))
+    except TypeError:
+        return False
+
+
 def _constraint(spec):
     if spec is None:
         return Options(None)
@@ -225,6 +235,8 @@ def _constraint(spec):
         return spec
     if spec in ("boolean", bool):
         return InstanceOf((bool, np.bool_), "True or False")
+    if spec == "float_dtype":
+        return Check(_is_float_dtype, "numpy.float32 or numpy.float64")
     if spec == "callable":
         return Check(callable, "a callable")
     if spec == "rng":
@@ -246,7 +258,8 @@ def validate_params(params, constraints, owner=None):
     constraints : dict
         Parameter name -> list of accepted specs (any one suffices): an :class:`Interval`, an
         :class:`Options`, an :class:`InstanceOf`, a :class:`Check`, a type, ``None`` (the value None),
-        ``"boolean"``, ``"callable"`` or ``"rng"``. Names without constraints are not checked.
+        ``"boolean"``, ``"callable"``, ``"float_dtype"`` or ``"rng"``. Names without constraints
+        are not checked.
     owner : str, optional
         Prefixed to the message (the class whose parameter it is).
 
@@ -280,6 +293,23 @@ def validate_params(params, constraints, owner=None):
         shown = f"{type(value).__name__} {value!r}" if not type_ok else repr(value)
         error = ValueError if type_ok else TypeError
         raise error(f"{prefix}{name}: expected {wanted}, got {shown}")
+
+
+def check_each(name, values, specs, allow_empty=False):
+    """Check every element of a sequence parameter against ``specs``.
+
+    The message format of :func:`validate_params`, the element named ``name[i]``; an empty
+    sequence is a ``ValueError`` unless ``allow_empty``.
+    """
+    try:
+        n = len(values)
+    except TypeError:
+        raise TypeError(f"{name}: expected a sequence, got {type(values).__name__} "
+                        f"{values!r}") from None
+    if n == 0 and not allow_empty:
+        raise ValueError(f"{name}: expected a non-empty sequence, got {values!r}")
+    for i, v in enumerate(values):
+        validate_params({f"{name}[{i}]": v}, {f"{name}[{i}]": specs})
 
 
 def check_number(value, name, low=None, high=None, closed="both", allow_none=False):

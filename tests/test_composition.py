@@ -30,7 +30,7 @@ def algorithm(name):
     return {
         "cascor": lambda: CascadeCorrelation(max_hidden_units=3, output_epochs=80,
                                              candidate_epochs=40, rng=0),
-        "dnc": lambda: DynamicNodeCreation(max_epochs=400, window=60, max_units=5,
+        "dnc": lambda: DynamicNodeCreation(max_epochs=400, window=60, max_units=12,
                                            learning_rate=0.5, rng=0),
         "obd": lambda: OptimalBrainDamage(hidden_layer_sizes=(8,), epochs=200, retrain_epochs=5,
                                           target_fraction=0.6, rng=0),
@@ -98,7 +98,7 @@ def test_grow_prune_widen_chain():
     """Grow with cascade-correlation, prune with OBD, widen the result, grow it again."""
     X, y = data()
     grown = algorithm("cascor").fit(X, y)
-    pruned = OptimalBrainDamage(target_fraction=0.7, retrain_epochs=5, rng=0).fit(
+    pruned = OptimalBrainDamage(target_fraction=0.7, retrain_epochs=5, frozen="unfreeze", rng=0).fit(
         X, y, network=grown.network_)
     assert pruned.network_.n_active_weights < grown.network_.n_active_weights
     wide = wider(pruned.network_, 0, pruned.network_.blocks[0].width + 1, rng=0)

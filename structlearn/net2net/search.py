@@ -52,7 +52,7 @@ from ..losses import LOSSES, Loss
 from ..network import Network
 from ..optim import get_optimizer
 from ..train import evaluate, train
-from ..validation import Check, InstanceOf, Interval, Options, check_rng, validate_params
+from ..validation import InstanceOf, Interval, Options, check_each, check_rng
 from .ops import deeper, wider
 
 __all__ = ["Net2NetSearch", "grow", "arch_name", "summarise"]
@@ -162,20 +162,8 @@ def _first_reach(curve, target):
     return int(hit[0]) + 1 if hit.size else None
 
 
-def _check_each(name, values, specs, allow_empty=False):
-    """Check every element of a sequence parameter against ``specs`` (the message format of
-    :func:`~structlearn.validation.validate_params`, the element named ``name[i]``)."""
-    if len(values) == 0 and not allow_empty:
-        raise ValueError(f"{name}: expected a non-empty sequence, got {values!r}")
-    for i, v in enumerate(values):
-        validate_params({f"{name}[{i}]": v}, {f"{name}[{i}]": specs})
 
 
-def _is_float_dtype(value):
-    try:
-        return np.dtype(value) in (np.float32, np.float64)
-    except TypeError:
-        return False
 
 
 def _is_chain(net):
@@ -326,7 +314,7 @@ class Net2NetSearch(Estimator):
         "tolerance": [Interval(float, 0, 1, closed="left")],
         "final_window": [Interval(int, 1)],
         "validation_fraction": [Interval(float, 0, 1, closed="neither")],
-        "dtype": [Check(_is_float_dtype, "numpy.float32 or numpy.float64")],
+        "dtype": ["float_dtype"],
         "rng": ["rng"],
         "verbose": ["boolean"],
     }
@@ -366,14 +354,14 @@ class Net2NetSearch(Estimator):
     # --------------------------------------------------------------- checks
     def _validate_params(self):
         super()._validate_params()
-        _check_each("teacher_sizes", self.teacher_sizes, [Interval(int, 1)])
+        check_each("teacher_sizes", self.teacher_sizes, [Interval(int, 1)])
         if self.candidates is not None:
-            _check_each("candidates", self.candidates,
+            check_each("candidates", self.candidates,
                         [InstanceOf(_SEQUENCE, "a sequence of ints >= 1")])
             for i, c in enumerate(self.candidates):
-                _check_each(f"candidates[{i}]", c, [Interval(int, 1)])
-        _check_each("baselines", self.baselines, [Options(*METHODS[1:])], allow_empty=True)
-        _check_each("targets", self.targets, [Interval(float, 0, 1, closed="right")],
+                check_each(f"candidates[{i}]", c, [Interval(int, 1)])
+        check_each("baselines", self.baselines, [Options(*METHODS[1:])], allow_empty=True)
+        check_each("targets", self.targets, [Interval(float, 0, 1, closed="right")],
                     allow_empty=True)
 
     def _candidates(self, teacher_sizes):
