@@ -219,12 +219,14 @@ def test_initializers_registry():
         get_initializer("zeros")
 
 
-def test_the_contract_page_examples_run():
-    """docs/contract.md's code runs as written (a claim in the docs is a test)."""
+@pytest.mark.parametrize("page", ["docs/contract.md", "README.md"])
+def test_the_python_examples_of_the_docs_run(page, monkeypatch, tmp_path):
+    """The Python blocks of these pages run as written (a claim in the docs is a test)."""
     import pathlib
     import re
 
-    page = pathlib.Path(__file__).parent.parent / "docs" / "contract.md"
+    monkeypatch.chdir(tmp_path)
+    page = pathlib.Path(__file__).parent.parent / page
     blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
     assert blocks
     for code in blocks:
