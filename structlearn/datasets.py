@@ -5,9 +5,9 @@ argument says otherwise; class labels are 1-D int64 arrays; multi-output Boolean
 arrays of 0s and 1s. Where the data set comes from and its licence: ``datasets/README.md``.
 
 MNIST and Fashion-MNIST are read from the standard IDX files. Downloads are cached in the data home
-(:func:`get_data_home`); each file goes to a temporary file in the cache folder, is checked against a
-SHA-256 table and its IDX header, and only then is moved into place with :func:`os.replace`, so the cache
-never holds a partial or unverified file.
+(:func:`get_data_home`); each file streams into a temporary file in the cache folder
+(:func:`structlearn.files.atomic_write`), is checked against a SHA-256 table and its IDX header, and only
+then is moved into place with :func:`os.replace`, so the cache never holds a partial or unverified file.
 """
 
 import gzip as _gzip
@@ -18,7 +18,6 @@ import numbers
 import os
 import ssl
 import struct
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_write
 from .validation import check_array, check_positive_int, check_rng
 
 __all__ = [
@@ -302,6 +302,11 @@ def read_idx(path):
     path = os.fspath(path)
     with open(path, "rb") as f:
         raw = f.read()
+    return _parse_idx(raw, path)
+
+
+def _parse_idx(raw, path):
+    """The array in the bytes of an IDX file (see :func:`read_idx`); errors name ``path``."""
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = _gzip.decompress(raw)
@@ -377,7 +382,7 @@ def write_idx(path, array, gzip=False):
     if gzip:
         data = _gzip.compress(data, mtime=0)
     path = Path(path)
-    path.write_bytes(data)
+    atomic_write(path, data)
     return path
 
 
@@ -549,30 +554,28 @@ _USER_AGENT = "structlearn (https://pypi.org/project/structlearn/)"
 
 
 def _fetch_verified(url, destination, sha256, timeout):
-    """Download ``url`` to a temporary file beside ``destination``, verify, then move it into place."""
-    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".part")
-    try:
-        digest = hashlib.sha256()
+    """Download ``url`` into ``destination`` (:func:`~structlearn.files.atomic_write`), verified
+    (SHA-256 and IDX header) before it takes the destination's name."""
+
+    def fetch(out):
+        digest, chunks = hashlib.sha256(), []
         # A fresh opener per download, so proxy settings from the environment are read now.
         request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
         opener = urllib.request.build_opener()
-        with os.fdopen(fd, "wb") as out, opener.open(request, timeout=timeout) as resp:
+        with opener.open(request, timeout=timeout) as resp:
             while chunk := resp.read(1 << 16):
                 digest.update(chunk)
                 out.write(chunk)
+                chunks.append(chunk)
+        # raising here, inside the writer, removes the temporary file: nothing reaches the cache
         if digest.hexdigest() != sha256:
             raise ValueError(f"SHA-256 mismatch: expected {sha256}, got {digest.hexdigest()}")
         try:
-            read_idx(tmp)
+            _parse_idx(b"".join(chunks), url)
         except ValueError as exc:
             raise ValueError(f"not a valid IDX file ({exc})") from None
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache holds public data
-        os.replace(tmp, destination)
-    finally:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:  # already moved into place
-            pass
+
+    atomic_write(destination, writer=fetch)
 
 
 # Failures of the transfer itself, worth a retry or another mirror. Other OSErrors (a full disk, a cache

@@ -25,6 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
+from .files import atomic_write  # noqa: E402
+from .targets import for_network  # noqa: E402
+
 __all__ = ["plot_decision_boundary", "plot_learning_curves", "plot_network_size",
            "plot_network", "plot_pruning_curves", "plot_saliency", "summarize_curves",
            "save_figure", "color_cycle"]
@@ -81,23 +84,31 @@ def save_figure(fig_or_ax, path, dpi=130):
     fig = fig_or_ax.figure if hasattr(fig_or_ax, "figure") and not hasattr(fig_or_ax, "savefig") \
         else fig_or_ax
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    fmt = os.path.splitext(os.fspath(path))[1][1:].lower() or None  # None: matplotlib's default
+    # whole or not at all: a report never links a half-written figure
+    atomic_write(path, writer=lambda fh: fig.savefig(fh, format=fmt, dpi=dpi))
     plt.close(fig)
     return path
 
 
 # ------------------------------------------------------------ decision boundary
-def plot_decision_boundary(network, X, y, *, ax=None, resolution=200, padding=None,
+def plot_decision_boundary(model, X, y, *, ax=None, resolution=200, padding=None,
                            title=None, show_points=True, class_names=None, point_size=None):
     """Class regions of a network with two inputs, with the data on top.
 
+    The regions are the classes the targets module decodes
+    (:mod:`structlearn.targets`): the side of the output's midpoint for one
+    output, the arg-max for several; the same classes ``predict`` gives and
+    :func:`structlearn.evaluate` scores.
+
     Parameters
     ----------
-    network : Network
-        Any network with 2 inputs (one output: classes by the side of the
-        output's midpoint; several: the arg-max).
+    model : Network or fitted estimator
+        A network with 2 inputs (class labels are its output indices, the
+        bare-network convention), or a fitted structlearn estimator (its
+        ``network_``, with its ``classes_``: any labels).
     X : array (n, 2)
-    y : array (n,) of int class labels
+    y : array (n,) of class labels
     ax : Axes, optional
     resolution : int
         Grid points per axis.
@@ -107,10 +118,12 @@ def plot_decision_boundary(network, X, y, *, ax=None, resolution=200, padding=No
     title : str, optional
     show_points : bool
     class_names : list of str, optional
-        Legend names of the classes (default "class 0", "class 1"...).
+        Legend names of the classes (default "class 0", "class 1"... with the
+        class labels).
     point_size : float, optional
         Marker area (default: large for a handful of points, small for many).
     """
+    network = getattr(model, "network_", model)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -121,6 +134,13 @@ def plot_decision_boundary(network, X, y, *, ax=None, resolution=200, padding=No
                          f"it has {network.n_inputs}")
     if len(y) != len(X):
         raise ValueError(f"y must have {len(X)} labels (one per row of X), got {len(y)}")
+    info = getattr(model, "target_info_", None)
+    if info is None:
+        if y.dtype.kind == "f" and np.all(y == np.round(y)):
+            y = y.astype(np.int64)  # class indices given as floats
+        info = for_network(network, y)
+    if not info.is_classification or info.classes is None:
+        raise ValueError(f"y: decision regions need class labels, got {info.kind} targets")
     ax = _axes(ax, (5.0, 5.0))
     few = len(X) < 50
     padding = (0.25 if few else 0.08) if padding is None else padding
@@ -131,9 +151,10 @@ def plot_decision_boundary(network, X, y, *, ax=None, resolution=200, padding=No
     gy = np.linspace(lo[1] - margin[1], hi[1] + margin[1], resolution)
     xx, yy = np.meshgrid(gx, gy)
     grid = np.column_stack([xx.ravel(), yy.ravel()]).astype(network.dtype)
-    classes = network.predict_classes(grid).reshape(xx.shape)
-    n_classes = int(max(classes.max(), y.max() if len(y) else 0)) + 1
-    n_classes = max(n_classes, 2)
+    # region k is the class info.classes[k], as decoded by the targets module
+    classes = info.codes(info.decode(network.forward(grid))).reshape(xx.shape)
+    codes = info.codes(y)
+    n_classes = len(info.classes)
     cmap = ListedColormap(_REGION[:n_classes])
     # an image is much faster to draw than filled contours of intricate regions
     ax.imshow(classes, origin="lower", extent=(gx[0], gx[-1], gy[0], gy[-1]), cmap=cmap,
@@ -141,9 +162,9 @@ def plot_decision_boundary(network, X, y, *, ax=None, resolution=200, padding=No
     ax.contour(xx, yy, classes, levels=np.arange(n_classes - 1) + 0.5, colors="k",
                linewidths=0.8)
     if show_points:
-        names = class_names or [f"class {c}" for c in range(n_classes)]
+        names = class_names or [f"class {c}" for c in info.classes.tolist()]
         for c in range(n_classes):
-            sel = y == c
+            sel = codes == c
             if np.any(sel):
                 ax.scatter(X[sel, 0], X[sel, 1], s=point_size, color=_POINTS[c % len(_POINTS)],
                            edgecolors="white", linewidths=0.5, label=names[c], zorder=3)

@@ -7,27 +7,39 @@ the rest of structlearn never imports scikit-learn.
   over :class:`structlearn.cascor.CascadeCorrelation` (Fahlman & Lebiere 1990).
 * :class:`DNCClassifier`, :class:`DNCRegressor` over
   :class:`structlearn.dnc.DynamicNodeCreation` (Ash 1989).
-* :class:`OBDMLPClassifier`: an MLP trained with the shared ``train`` loop,
-  then pruned by :class:`structlearn.obd.OptimalBrainDamage` (LeCun et al. 1990).
+* :class:`OBDMLPClassifier`, :class:`OBDMLPRegressor` over
+  :class:`structlearn.obd.OptimalBrainDamage` (LeCun, Denker & Solla 1990): an MLP
+  trained by the shared ``train`` loop, then pruned.
 
-The adapters do only what the scikit-learn contract needs: input validation
-(``validate_data``), label encoding (any hashable labels -> ``0..K-1``, kept in
-``classes_``), ``random_state`` (passed as the algorithm's ``rng``),
-``predict_proba`` and the fitted attributes ``n_features_in_``, ``n_iter_``.
-The trained algorithm object is kept in ``model_`` (its ``network_`` and
-``history_`` are also exposed as ``network_`` and ``history_``). Defaults are
-the algorithms' own (see ``docs/cascor.md``, ``docs/dnc.md``, ``docs/obd.md``).
+Every algorithm already follows structlearn's one estimator contract
+(:mod:`structlearn.estimator`: ``fit``, ``predict`` with decoded labels,
+``predict_proba``, ``score``), so an adapter is written once, here, from the
+wrapped class's *signature*:
 
-``predict_proba`` maps the output units to [0, 1] through the output
-activation's range (e.g. Fahlman's symmetric sigmoid: -0.5..0.5) and, with
-several outputs that are not a softmax, normalises them to sum to one: these are
-scores in probability form, not calibrated probabilities.
+* its parameters are exactly the algorithm's, with its defaults, except ``task``
+  (fixed: ``"classification"`` for the classifiers, ``"regression"`` for the
+  regressors) and ``rng``, which is scikit-learn's ``random_state`` (an int,
+  a ``numpy.random.Generator``, a ``RandomState``, from which a seed is drawn,
+  or None);
+* ``fit`` does scikit-learn's input validation and fits the algorithm, kept in
+  ``model_``; ``predict``, ``predict_proba`` and ``score`` are the algorithm's;
+* ``decision_function`` (classifiers) follows scikit-learn's convention: for
+  two classes one score per sample, positive for ``classes_[1]``; otherwise one
+  column per class.
+
+Fitted attributes: ``model_``, ``network_``, ``history_``, ``classes_``
+(classifiers), ``n_iter_`` (the algorithm's ``n_epochs_``), ``n_features_in_``,
+and every other public fitted attribute of the algorithm (``stop_reason_``,
+``hidden_units_``, ``n_rounds_``, ``weights_left_``, ...) read through from
+``model_``.
 """
+import inspect
+import textwrap
+
 import numpy as np
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.preprocessing import LabelEncoder
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted
 except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
@@ -41,63 +53,178 @@ except ImportError:  # pragma: no cover - older scikit-learn
     def _validate_data(est, X="no_validation", y="no_validation", reset=True, **kw):
         return est._validate_data(X, y, reset=reset, **kw)
 
+from .activations import get_activation
 from .cascor import CascadeCorrelation
 from .dnc import DynamicNodeCreation
 from .obd import OptimalBrainDamage
-from .activations import get_activation
 
 __all__ = ["CascadeCorrelationClassifier", "CascadeCorrelationRegressor", "DNCClassifier",
-           "DNCRegressor", "OBDMLPClassifier"]
+           "DNCRegressor", "OBDMLPClassifier", "OBDMLPRegressor"]
+
+#: parameters of the wrapped class an adapter does not expose: fixed by the adapter
+#: (``task``) or renamed (``rng`` is ``random_state``)
+_NOT_EXPOSED = ("task", "rng")
+
+_RANDOM_STATE_DOC = """random_state : int, numpy.random.Generator, numpy.random.RandomState or None
+    The algorithm's ``rng``. A ``RandomState`` gives a seed drawn from it (scikit-learn's
+    convention); the same ``random_state`` gives the same model, bit for bit."""
 
 
 def _seed(random_state):
-    """``random_state`` as something ``check_rng`` accepts (int, Generator or None)."""
+    """``random_state`` as something an algorithm's ``rng`` accepts (int, Generator or None)."""
     if isinstance(random_state, np.random.RandomState):
-        # sklearn's RandomState: draw a seed from it, so the run is reproducible from it.
         return int(random_state.randint(np.iinfo(np.int32).max))
     return random_state
 
 
-class _Base(BaseEstimator):
-    """Shared fit/predict plumbing; subclasses define ``_make_model``."""
+def _adapter_parameters(core, defaults):
+    """The adapter's ``__init__`` parameters: ``core``'s (keyword-only), then ``random_state``."""
+    out = []
+    for p in inspect.signature(core.__init__).parameters.values():
+        if p.name == "self" or p.name in _NOT_EXPOSED or \
+                p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        default = p.default
+        # an adapter may choose a default only where the algorithm fixes one that does not
+        # fit its task (None means "the algorithm decides from the task": left alone)
+        if p.name in defaults and default is not None:
+            default = defaults[p.name]
+        out.append(p.replace(kind=p.KEYWORD_ONLY, default=default))
+    out.append(inspect.Parameter("random_state", inspect.Parameter.KEYWORD_ONLY, default=None))
+    return out
 
-    _is_classifier = False
 
-    def _make_model(self, n_classes):  # pragma: no cover - abstract
-        raise NotImplementedError
+def _parameters_doc(core, task, defaults):
+    """The adapter's numpydoc Parameters section: ``core``'s, minus ``task`` and ``rng``."""
+    doc = inspect.cleandoc(core.__doc__ or "")
+    lines = doc.splitlines()
+    try:
+        start = next(i for i in range(len(lines) - 1)
+                     if lines[i].strip() == "Parameters" and set(lines[i + 1].strip()) == {"-"})
+    except StopIteration:
+        entries = []
+    else:
+        entries, current = [], None
+        for line in lines[start + 2:]:
+            if line and not line[0].isspace():
+                if set(line.strip()) <= {"-"} and entries:  # the next section's underline
+                    entries.pop()  # that section's title
+                    break
+                current = [line]
+                entries.append(current)
+            elif current is not None:
+                current.append(line)
+        # an entry "a, b : str" documents several parameters; keep it unless all are dropped
+        entries = [e for e in entries if not all(
+            n.strip() in _NOT_EXPOSED for n in e[0].split(":")[0].split(","))]
+    name = f"{core.__module__}.{core.__qualname__}"
+    changed = "".join(f"; default ``{k}={v!r}`` here" for k, v in defaults.items())
+    head = textwrap.fill(f"Every parameter of :class:`{name}` (its defaults{changed}), except "
+                         f"``task`` (fixed to ``{task!r}``) and ``rng`` (``random_state``).", 92)
+    body = "\n".join("\n".join(e).rstrip() for e in entries)
+    return "\n".join(["Parameters", "----------", head, "", body, _RANDOM_STATE_DOC]).strip()
 
-    def fit(self, X, y):
-        """Fit the underlying algorithm on ``(X, y)``; returns ``self``."""
-        if self._is_classifier:
-            X, y = _validate_data(self, X, y, dtype=np.float64)
-            check_classification_targets(y)
-            enc = LabelEncoder().fit(y)
-            self.classes_ = enc.classes_
-            if len(self.classes_) < 2:
-                raise ValueError("y: only one class is present; a classifier needs at least 2 "
-                                 "classes")
-            target = enc.transform(y).astype(np.int64)
-        else:
-            X, y = _validate_data(self, X, y, dtype=np.float64, y_numeric=True, multi_output=True)
-            self._y_1d = y.ndim == 1
-            target = y.reshape(len(y), -1).astype(np.float64)
-        self.model_ = self._make_model(len(getattr(self, "classes_", ())))
-        self._fit_model(X, target)
+
+class _Adapter(BaseEstimator):
+    """The one scikit-learn adapter; a subclass names what it wraps in its class statement::
+
+        class CascadeCorrelationClassifier(_Classifier, core=CascadeCorrelation):
+            ...
+
+    The subclass gets an ``__init__`` with the wrapped class's parameters (module docstring).
+    ``defaults`` overrides a default the algorithm fixes, for this adapter's task.
+    """
+
+    _core = None
+    _task = None
+    _param_names = ()
+
+    def __init_subclass__(cls, *, core=None, defaults=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if core is None:
+            return
+        cls._core = core
+        defaults = dict(defaults or {})
+        params = _adapter_parameters(core, defaults)
+        cls._param_names = tuple(p.name for p in params)
+        signature = inspect.Signature(
+            [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *params])
+
+        def __init__(self, **kwargs):
+            bound = signature.bind(self, **kwargs)
+            bound.apply_defaults()
+            for name in cls._param_names:  # stored unchanged, as scikit-learn requires
+                setattr(self, name, bound.arguments[name])
+
+        # scikit-learn's get_params reads inspect.signature(cls.__init__), which honours this
+        __init__.__signature__ = signature
+        __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+        __init__.__module__ = cls.__module__
+        cls.__init__ = __init__
+        cls.__doc__ = inspect.cleandoc(cls.__doc__ or "") + "\n\n" + \
+            _parameters_doc(core, cls._task, {p.name: p.default for p in params
+                                              if p.name in defaults})
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, *, network=None, validation=None):
+        """Fit the wrapped algorithm on ``(X, y)``; returns ``self``.
+
+        Parameters
+        ----------
+        X : array-like (n_samples, n_features)
+        y : array-like
+            Class labels (classifiers) or real targets, 1-D or one column per output
+            (regressors).
+        network : structlearn Network, optional
+            Start from (a copy of) this network, e.g. another algorithm's ``network_``.
+        validation : (X_val, y_val), optional
+            Held-out data the algorithm monitors. Passed on as given: a ``Pipeline``
+            does not transform it.
+        """
+        X, y = self._validate_fit_data(X, y)
+        params = {name: getattr(self, name) for name in self._param_names
+                  if name != "random_state"}
+        accepted = inspect.signature(self._core.__init__).parameters
+        if "task" in accepted:
+            params["task"] = self._task
+        params["rng"] = _seed(self.random_state)
+        extra = {k: v for k, v in (("network", network), ("validation", validation))
+                 if v is not None}
+        self.model_ = self._core(**params).fit(X, y, **extra)
         self.network_ = self.model_.network_
         self.history_ = self.model_.history_
-        self.n_iter_ = int(self._n_iter())
+        self.n_iter_ = int(self.model_.n_epochs_)
         return self
 
-    def _fit_model(self, X, target):
-        self.model_.fit(X, target)
+    def _validate_fit_data(self, X, y):  # pragma: no cover - defined by _Classifier/_Regressor
+        raise NotImplementedError
 
-    def _n_iter(self):
-        return self.model_.n_epochs_
-
-    def _outputs(self, X):
+    def _check_X(self, X):
         check_is_fitted(self, "model_")
-        X = _validate_data(self, X, reset=False, dtype=np.float64)
-        return np.asarray(self.network_.forward(X), dtype=np.float64)
+        return _validate_data(self, X, reset=False, dtype=np.float64)
+
+    def __getattr__(self, name):
+        # the algorithm's own fitted attributes (stop_reason_, hidden_units_, n_rounds_, ...)
+        model = self.__dict__.get("model_")
+        if model is not None and name.endswith("_") and not name.startswith("_"):
+            return getattr(model, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    # -------------------------------------------------------------- predict
+    def predict(self, X):
+        """The algorithm's prediction: class labels, or values shaped like the training y."""
+        X = self._check_X(X)  # before model_ is read: NotFittedError when unfitted
+        return self.model_.predict(X)
+
+    def score(self, X, y, sample_weight=None):
+        """The algorithm's score: accuracy (classifiers) or R^2 (regressors).
+
+        With ``sample_weight``, scikit-learn's weighted accuracy or R^2 of ``predict``.
+        """
+        if sample_weight is not None:
+            return super().score(X, y, sample_weight=sample_weight)
+        X = self._check_X(X)
+        return float(self.model_.score(X, y))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -105,204 +232,114 @@ class _Base(BaseEstimator):
         return tags
 
 
-class _ClassifierMixin(ClassifierMixin):
-    _is_classifier = True
+class _Classifier(ClassifierMixin, _Adapter):
+    _task = "classification"
+
+    def _validate_fit_data(self, X, y):
+        X, y = _validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        if len(np.unique(y)) < 2:  # in scikit-learn's words (its checks look for them)
+            raise ValueError("y: only one class is present; a classifier needs at least 2 "
+                             "classes")
+        return X, y
+
+    def fit(self, X, y, *, network=None, validation=None):
+        super().fit(X, y, network=network, validation=validation)
+        self.classes_ = self.model_.classes_
+        return self
+
+    fit.__doc__ = _Adapter.fit.__doc__
 
     def predict_proba(self, X):
-        """Class scores in [0, 1] summing to one, shape (n_samples, n_classes).
+        """Class scores in [0, 1], rows summing to one, shape (n_samples, n_classes).
 
-        The output units mapped through the output activation's range; see the
-        module docstring (not calibrated probabilities).
+        The algorithm's ``predict_proba``: probabilities for a softmax output; for other
+        outputs, scores in probability form (not calibrated), ordering the classes as
+        ``predict`` does.
         """
-        out = self._outputs(X)
-        act = self.network_.blocks[-1].activation
-        if act == "softmax":
-            P = out
-        else:
-            low, high = get_activation(act).label_values
-            P = np.clip((out - low) / (high - low), 0.0, 1.0)
-            if P.shape[1] == 1:
-                P = np.hstack([1.0 - P, P])
-            else:
-                s = P.sum(axis=1, keepdims=True)
-                # All outputs at their low end: no preference, uniform scores.
-                P = np.where(s > 0, P / np.where(s > 0, s, 1.0), 1.0 / P.shape[1])
-        return P
+        X = self._check_X(X)
+        return self.model_.predict_proba(X)
 
-    def predict(self, X):
-        """Class labels: the class with the largest score."""
-        P = self.predict_proba(X)  # checks that the estimator is fitted
-        return self.classes_[np.argmax(P, axis=1)]
+    def decision_function(self, X):
+        """Class scores in scikit-learn's convention.
+
+        Two classes: shape (n_samples,), positive for ``classes_[1]`` (one output: the output
+        minus its activation's midpoint; two outputs: the second minus the first). More
+        classes: the raw outputs, shape (n_samples, n_classes); the largest is ``predict``'s.
+        """
+        X = self._check_X(X)
+        out = self.model_.decision_function(X)
+        if len(self.classes_) > 2:
+            return out
+        if out.shape[1] == 2:
+            return out[:, 1] - out[:, 0]
+        return out[:, 0] - get_activation(self.network_.blocks[-1].activation).midpoint
 
 
-class _RegressorMixin(RegressorMixin):
-    def predict(self, X):
-        """Network outputs, shape (n_samples,) or (n_samples, n_targets) like the training y."""
-        out = self._outputs(X)
-        return out[:, 0] if self._y_1d else out
+class _Regressor(RegressorMixin, _Adapter):
+    _task = "regression"
+
+    def _validate_fit_data(self, X, y):
+        return _validate_data(self, X, y, dtype=np.float64, y_numeric=True, multi_output=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True  # several linear outputs, one per target column
+        tags.target_tags.multi_output = True  # one output per target column
         return tags
 
 
 # ------------------------------------------------------------ cascade-correlation
-class _CascorParams(_Base):
-    def __init__(self, *, max_hidden_units=50, pool_size=8, unit_type="symmetric_sigmoid",
-                 pool_type="cascade", output_epochs=200, candidate_epochs=200,
-                 output_patience=12, candidate_patience=12, score_threshold=0.4,
-                 random_state=None):
-        self.max_hidden_units = max_hidden_units
-        self.pool_size = pool_size
-        self.unit_type = unit_type
-        self.pool_type = pool_type
-        self.output_epochs = output_epochs
-        self.candidate_epochs = candidate_epochs
-        self.output_patience = output_patience
-        self.candidate_patience = candidate_patience
-        self.score_threshold = score_threshold
-        self.random_state = random_state
+class CascadeCorrelationClassifier(_Classifier, core=CascadeCorrelation):
+    """Cascade-correlation classifier (Fahlman & Lebiere 1990) for scikit-learn.
 
-    def _make_model(self, n_classes):
-        return CascadeCorrelation(
-            max_hidden_units=self.max_hidden_units, pool_size=self.pool_size,
-            unit_type=self.unit_type, pool_type=self.pool_type, output_epochs=self.output_epochs,
-            candidate_epochs=self.candidate_epochs, output_patience=self.output_patience,
-            candidate_patience=self.candidate_patience, score_threshold=self.score_threshold,
-            task="classification" if self._is_classifier else "regression",
-            rng=_seed(self.random_state))
-
-
-class CascadeCorrelationClassifier(_ClassifierMixin, _CascorParams):
-    """Cascade-correlation classifier (Fahlman & Lebiere 1990).
-
-    Parameters are those of :class:`structlearn.cascor.CascadeCorrelation`
-    with its defaults (Fahlman's cascor v1.1 code); ``random_state`` is its
-    ``rng``. Outputs are symmetric sigmoids (-0.5..0.5), one per class (one for
-    two classes).
-
-    Attributes
-    ----------
-    classes_, n_features_in_ : as in scikit-learn
-    n_iter_ : int
-        Epochs run (output and candidate phases).
-    model_ : CascadeCorrelation
-        The fitted algorithm (``hidden_units_``, ``crossings_``, ...).
-    network_, history_ : the grown network and its History.
+    :class:`structlearn.cascor.CascadeCorrelation` with ``task="classification"``: by default
+    symmetric-sigmoid outputs, one per class (one for two classes). ``model_`` is the fitted
+    algorithm (``hidden_units_``, ``crossings_``, ...); ``n_iter_`` counts output and candidate
+    epochs. See ``docs/cascor.md`` for where every default comes from.
     """
 
 
-class CascadeCorrelationRegressor(_RegressorMixin, _CascorParams):
-    """Cascade-correlation regressor: linear outputs (the code's regression mode).
+class CascadeCorrelationRegressor(_Regressor, core=CascadeCorrelation):
+    """Cascade-correlation regressor for scikit-learn: linear outputs (the code's regression mode).
 
-    Same parameters and attributes as :class:`CascadeCorrelationClassifier`
-    (no ``classes_``). Targets are used as given: scale them to a few units.
+    :class:`structlearn.cascor.CascadeCorrelation` with ``task="regression"``. Targets are used
+    as given: scale them to a few units.
     """
 
 
 # ------------------------------------------------------------ dynamic node creation
-class _DNCParams(_Base):
-    def __init__(self, *, trigger=0.05, window=1000, c_a=0.001, c_m=0.01, max_units=50,
-                 max_epochs=100_000, learning_rate=0.2, momentum=0.9, batch_size="auto",
-                 init="random", random_state=None):
-        self.trigger = trigger
-        self.window = window
-        self.c_a = c_a
-        self.c_m = c_m
-        self.max_units = max_units
-        self.max_epochs = max_epochs
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.batch_size = batch_size
-        self.init = init
-        self.random_state = random_state
+class DNCClassifier(_Classifier, core=DynamicNodeCreation):
+    """Dynamic node creation classifier (Ash 1989) for scikit-learn.
 
-    def _make_model(self, n_classes):
-        return DynamicNodeCreation(
-            trigger=self.trigger, window=self.window, c_a=self.c_a, c_m=self.c_m,
-            max_units=self.max_units, max_epochs=self.max_epochs,
-            learning_rate=self.learning_rate, momentum=self.momentum,
-            batch_size=self.batch_size, init=self.init,
-            output="sigmoid" if self._is_classifier else "linear",
-            rng=_seed(self.random_state))
-
-
-class DNCClassifier(_ClassifierMixin, _DNCParams):
-    """Dynamic node creation classifier (Ash 1989): one hidden layer grown unit by unit.
-
-    Parameters are those of :class:`structlearn.dnc.DynamicNodeCreation`
-    (Ash's trigger 0.05, window 1000, criterion 0.001/0.01; our learning rate
-    0.2 and momentum 0.9); ``random_state`` is its ``rng``. Sigmoid outputs,
-    squared error.
-
-    Attributes
-    ----------
-    classes_, n_features_in_ : as in scikit-learn
-    n_iter_ : int
-        Epochs trained.
-    model_ : DynamicNodeCreation
-    network_, history_ : the grown network and its History (growth curve).
+    :class:`structlearn.dnc.DynamicNodeCreation` with ``task="classification"``: one hidden
+    layer grown unit by unit, sigmoid outputs, squared error. See ``docs/dnc.md``.
     """
 
 
-class DNCRegressor(_RegressorMixin, _DNCParams):
-    """Dynamic node creation regressor: sigmoid hidden units, linear outputs, squared error.
+class DNCRegressor(_Regressor, core=DynamicNodeCreation, defaults={"output": "linear"}):
+    """Dynamic node creation regressor for scikit-learn: sigmoid hidden units, linear outputs.
 
-    Same parameters and attributes as :class:`DNCClassifier` (no ``classes_``).
+    :class:`structlearn.dnc.DynamicNodeCreation` with ``task="regression"``; squared error.
     """
 
 
 # ------------------------------------------------------------ OBD-pruned MLP
-class OBDMLPClassifier(_ClassifierMixin, _Base):
-    """An MLP trained with the shared ``train`` loop, then pruned by Optimal Brain Damage.
+class OBDMLPClassifier(_Classifier, core=OptimalBrainDamage):
+    """An MLP trained by the shared ``train`` loop, then pruned by Optimal Brain Damage.
 
-    ``fit`` builds an MLP (``hidden_layer_sizes``, ``activation``; sigmoid
-    output for two classes, softmax otherwise), trains it for ``epochs`` epochs
-    (Adam by default), then deletes the least salient weights (LeCun, Denker &
-    Solla 1990) in rounds of ``prune_fraction`` with ``retrain_epochs`` of
+    :class:`structlearn.obd.OptimalBrainDamage` with ``task="classification"``: ``fit`` builds
+    an MLP (``hidden_layer_sizes``, ``activation``; sigmoid output for two classes, softmax
+    otherwise), trains it for ``epochs`` epochs, then deletes the least salient weights
+    (LeCun, Denker & Solla 1990) in rounds of ``prune_fraction`` with ``retrain_epochs`` of
     retraining each, until ``target_fraction`` of the weights is left.
-    ``criterion="magnitude"`` gives the magnitude-pruning baseline. Defaults
-    are those of :class:`structlearn.obd.OptimalBrainDamage`.
-
-    Attributes
-    ----------
-    classes_, n_features_in_ : as in scikit-learn
-    n_iter_ : int
-        Training epochs in all (initial training plus retraining).
-    n_rounds_, initial_weights_, weights_left_ : from the pruning.
-    model_ : OptimalBrainDamage
-    network_, history_ : the pruned network and its History.
+    ``criterion="magnitude"`` gives the magnitude-pruning baseline. ``n_rounds_``,
+    ``initial_weights_`` and ``weights_left_`` come from the pruning. See ``docs/obd.md``.
     """
 
-    def __init__(self, *, hidden_layer_sizes=(30,), activation="tanh", epochs=200,
-                 optimizer="adam", batch_size=None, criterion="obd", target_fraction=0.4,
-                 prune_fraction=0.2, retrain_epochs=20, hessian="lm", random_state=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.epochs = epochs
-        self.optimizer = optimizer
-        self.batch_size = batch_size
-        self.criterion = criterion
-        self.target_fraction = target_fraction
-        self.prune_fraction = prune_fraction
-        self.retrain_epochs = retrain_epochs
-        self.hessian = hessian
-        self.random_state = random_state
 
-    def _make_model(self, n_classes):
-        return OptimalBrainDamage(
-            hidden_layer_sizes=self.hidden_layer_sizes, activation=self.activation,
-            epochs=self.epochs, optimizer=self.optimizer, batch_size=self.batch_size,
-            criterion=self.criterion, target_fraction=self.target_fraction,
-            prune_fraction=self.prune_fraction, retrain_epochs=self.retrain_epochs,
-            hessian=self.hessian, dtype=np.float64, rng=_seed(self.random_state))
+class OBDMLPRegressor(_Regressor, core=OptimalBrainDamage):
+    """An MLP with linear outputs, trained then pruned by Optimal Brain Damage.
 
-    def _fit_model(self, X, target):
-        super()._fit_model(X, target)
-        self.n_rounds_ = self.model_.n_rounds_
-        self.initial_weights_ = self.model_.initial_weights_
-        self.weights_left_ = self.model_.weights_left_
-
-    def _n_iter(self):
-        return self.model_.history_.epochs
+    :class:`structlearn.obd.OptimalBrainDamage` with ``task="regression"``. With
+    ``tolerance``, monitor ``tolerance_metric="loss"`` (the error rate is for classes).
+    """

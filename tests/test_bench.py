@@ -177,16 +177,16 @@ def test_truncated_last_line_is_ignored_and_repaired(fake, tmp_path):
 
 def test_files_are_written_before_their_row(fake, tmp_path, monkeypatch):
     seen = []
-    real = runner_mod._atomic_write
+    real = runner_mod.atomic_write
 
-    def spy(path, data):
+    def spy(path, data=None, **kw):
         results = tmp_path / "results.jsonl"
         text = results.read_text() if results.exists() else ""
         tid = os.path.basename(path).split(".")[0]
         seen.append((os.path.basename(os.path.dirname(path)), tid in text))
-        real(path, data)
+        real(path, data, **kw)
 
-    monkeypatch.setattr(runner_mod, "_atomic_write", spy)
+    monkeypatch.setattr(runner_mod, "atomic_write", spy)
     run_suite(specs("fake", "xor", [0, 1], network=True), tmp_path, progress=False)
     assert seen == [("curves", False), ("networks", False)] * 2
     for r in read_results(tmp_path):
@@ -206,7 +206,8 @@ def mixed_suite(tmp_path):
 @pytest.mark.parametrize("start", ["default", "spawn"])
 def test_jobs_1_and_2_give_the_same_rows(fake, tmp_path, monkeypatch, start):
     if start == "spawn":  # what macOS, Windows and threaded parents get
-        monkeypatch.setattr(runner_mod, "_start_method", lambda: "spawn")
+        import structlearn.parallel
+        monkeypatch.setattr(structlearn.parallel, "start_method", lambda: "spawn")
     todo = mixed_suite(tmp_path)
     one = run_suite(todo, tmp_path / "one", jobs=1, progress=False)
     two = run_suite(todo, tmp_path / "two", jobs=2, plugins=[FAKE], progress=False)
@@ -223,6 +224,45 @@ def test_jobs_1_and_2_give_the_same_rows(fake, tmp_path, monkeypatch, start):
         net = Network.load(tmp_path / "two" / r["network"])
         assert net.predict_classes(np.array([[0, 0], [0, 1], [1, 0], [1, 1.]])).tolist() == \
             [0, 1, 1, 0]
+
+
+_PROBE = """
+import os, signal
+from structlearn.bench.registry import register_trial
+
+@register_trial("probe", datasets=["xor"])
+def probe(dataset, seed):
+    try:
+        from threadpoolctl import threadpool_info
+        blas = max((p["num_threads"] for p in threadpool_info()), default=1)
+    except ImportError:
+        blas = 1
+    return dict(sigterm_default=signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+                omp=os.environ.get("OMP_NUM_THREADS"), blas=blas, pid=os.getpid()), None
+"""
+
+
+@pytest.mark.parametrize("start", ["default", "spawn"])
+def test_workers_restore_sigterm_and_limit_blas(fake, tmp_path, monkeypatch, start):
+    """The one process pool (structlearn.parallel): workers end on SIGTERM even when the parent
+    handles it (the CLI does), and run with BLAS limited to --threads, forked or spawned."""
+    import signal
+
+    import structlearn.parallel
+    if start == "spawn":
+        monkeypatch.setattr(structlearn.parallel, "start_method", lambda: "spawn")
+    plugin = tmp_path / "probe_trials.py"
+    plugin.write_text(_PROBE)
+    old = signal.signal(signal.SIGTERM, lambda *a: None)
+    try:
+        s = run_suite(specs("probe", "xor", [0, 1]), tmp_path / "out", jobs=2,
+                      plugins=[str(plugin)], progress=False)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert s.ok == 2
+    for r in read_results(tmp_path / "out"):
+        assert r["pid"] != os.getpid()
+        assert r["sigterm_default"] and r["omp"] == "1" and r["blas"] == 1
 
 
 def test_dask_local_cluster_gives_the_same_rows(fake, tmp_path):
@@ -256,6 +296,80 @@ def test_dask_missing_gives_a_clear_message(fake, tmp_path, monkeypatch, capsys)
                  "--quiet"]) == 2
     assert "pip install 'structlearn[dask]'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+# ------------------------------------------------------- numbers from the contract
+def _agreement_cases():
+    """(name, network, X, y): a 3-class sigmoid-output network given class labels, a
+    1-output network, and a multi-label parity target (one 0/1 column per output)."""
+    from structlearn import Network
+    from structlearn.datasets import parity, two_spirals
+
+    X, y = two_spirals()
+    y3 = (np.arange(len(y)) % 3 + y) % 3  # three classes, not separable: accuracies < 1
+    three = Network.mlp([2, 6, 3], hidden="tanh", output="sigmoid", rng=1)
+    one = Network.mlp([2, 6, 1], hidden="tanh", output="symmetric_sigmoid", rng=2)
+    Xp, _ = parity(4)
+    Y = np.column_stack([parity(k)[1][np.arange(16) >> (4 - k)] for k in (2, 3, 4)])
+    multi = Network.mlp([4, 5, 3], hidden="tanh", output="sigmoid", rng=3)
+    return [("three_class_sigmoid", three, X, y3), ("one_output", one, X, y),
+            ("multilabel_parity", multi, Xp, Y.astype(float))]
+
+
+@pytest.mark.parametrize("case", range(3), ids=["three_class_sigmoid", "one_output",
+                                                  "multilabel_parity"])
+def test_evaluate_estimator_score_and_harness_row_agree(case):
+    """evaluate, an estimator's score and the harness's row give the same accuracy on the same
+    network and data: the decoded class for labels (a 3-output sigmoid network is scored by its
+    arg-max, not by all three outputs), whole patterns for multi-label 0/1 targets."""
+    from structlearn import History, evaluate
+    from structlearn.bench.data import BenchData
+    from structlearn.obd import OptimalBrainDamage
+
+    name, net, X, y = _agreement_cases()[case]
+    out = net.forward(X)
+    ev = evaluate(net, X, y)
+    # OBD with no pruning round and no training: its network_ is (a copy of) this one
+    est = OptimalBrainDamage(max_rounds=0).fit(X, y, network=net)
+    assert np.array_equal(est.network_.params, net.params)
+    data = BenchData("agree", X, y, X, y, None if y.ndim == 2 else len(np.unique(y)))
+    row, _ = registry.trial_result(net, History(), data=data)
+    if y.ndim == 2:  # every output on its target's side of 0.5
+        expected, kind = float(np.mean(np.all((out > 0.5) == (y > 0.5), axis=1))), "pattern"
+    elif out.shape[1] > 1:
+        expected, kind = float(np.mean(out.argmax(axis=1) == y)), "class"
+        # the case discriminates: "all outputs right" would give another number
+        onehot = np.eye(out.shape[1])[y]
+        assert float(np.mean(np.all((out > 0.5) == (onehot > 0.5), axis=1))) != expected
+    else:  # the symmetric sigmoid's midpoint is 0
+        expected, kind = float(np.mean((out[:, 0] > 0) == (y == 1))), "class"
+    assert ev["accuracy"] == est.score(X, y) == row["train_accuracy"] == \
+        row["test_accuracy"] == expected, name
+    assert ev["accuracy_kind"] == row["accuracy_kind"] == kind
+    assert row["train_loss"] == pytest.approx(ev["loss"])
+    # an estimator's own labels: the row scored with its target_info_ is its score
+    if y.ndim == 1 and out.shape[1] == 1:
+        words = np.array(["no", "yes"])[y]
+        est = OptimalBrainDamage(max_rounds=0).fit(X, words, network=net)
+        row, _ = registry.trial_result(est.network_, History(), targets=est.target_info_,
+                                       data=BenchData("agree", X, words, X, words, 2))
+        assert row["test_accuracy"] == est.score(X, words) == expected
+
+
+def test_mlp_trial_scores_patterns_for_multi_output_targets():
+    """encoder targets are multi-label: the baseline's row is whole-pattern accuracy."""
+    from structlearn import Network, evaluate
+    from structlearn.bench.data import load_bench_data
+    from structlearn.bench.mlp_trials import mlp_trial
+
+    result = mlp_trial("encoder4", 0, hidden=[2], epochs=50)
+    row, net = result[0], result.network
+    data = load_bench_data("encoder4", 0)
+    assert isinstance(net, Network) and row["accuracy_kind"] == "pattern"
+    assert row["train_accuracy"] == evaluate(net, data.X_train, data.y_train)["accuracy"]
+    out = net.forward(data.X_train)
+    assert row["train_accuracy"] == float(np.mean(np.all((out > 0.5) == (data.y_train > 0.5),
+                                                         axis=1)))
 
 
 # ------------------------------------------------------------------ report

@@ -489,6 +489,8 @@ def test_download_lands_in_cache_then_cache_is_used(tmp_path, mirror):
     np.testing.assert_array_equal(y, labels)
     assert sorted(os.listdir(home / "mnist")) == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
     assert len(mirror.requests) == 2
+    for name in os.listdir(home / "mnist"):  # public data: readable by all, like any cache file
+        assert os.stat(home / "mnist" / name).st_mode & 0o777 == 0o644
 
     X2, y2 = datasets.load_mnist("train", **kwargs)
     np.testing.assert_array_equal(X2, X)

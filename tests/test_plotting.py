@@ -133,3 +133,28 @@ def test_pruning_and_saliency_plots():
     assert ax.get_xscale() == "log" and ax.get_ylabel() == "saliency"
     with pytest.raises(ValueError, match="same size"):
         plotting.plot_saliency([1, 2], [1])
+
+
+def test_decision_regions_are_the_decoded_classes():
+    """Regions come from the targets module: an estimator's labels, a sigmoid output's
+    midpoint; a bare network takes output indices (floats that are integers too)."""
+    from types import SimpleNamespace
+
+    from structlearn.targets import encode
+
+    X, y = xor()
+    net = Network.mlp([2, 4, 1], hidden="tanh", output="symmetric_sigmoid", rng=0)
+    _, info = encode(np.array(["off", "on"])[y], "symmetric_sigmoid")
+    train(net, X, info.encode(np.array(["off", "on"])[y]), epochs=300, optimizer="adam", rng=0,
+          progress=False)
+    fitted = SimpleNamespace(network_=net, target_info_=info)  # what an estimator holds
+    labels = np.array(["off", "on"])[y]
+    ax = plotting.plot_decision_boundary(fitted, X, labels, resolution=50)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class off", "class on"]
+    regions = ax.get_images()[0].get_array()
+    expected = info.codes(info.decode(net.forward(np.array([[-0.25, -0.25]]))))[0]
+    assert regions[0, 0] == expected  # the corner cell (padding 0.25) is the class decoded there
+    ax = plotting.plot_decision_boundary(net, X, y.astype(float), resolution=50)
+    assert np.array_equal(ax.get_images()[0].get_array(), regions)
+    with pytest.raises(TypeError, match="fit an estimator"):
+        plotting.plot_decision_boundary(net, X, labels)

@@ -9,9 +9,25 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
+import inspect  # noqa: E402
+
+import structlearn.sklearn as sl_sklearn  # noqa: E402
+from structlearn.cascor import CascadeCorrelation  # noqa: E402
+from structlearn.dnc import DynamicNodeCreation  # noqa: E402
+from structlearn.obd import OptimalBrainDamage  # noqa: E402
 from structlearn.sklearn import (CascadeCorrelationClassifier,  # noqa: E402
                                  CascadeCorrelationRegressor, DNCClassifier, DNCRegressor,
-                                 OBDMLPClassifier)
+                                 OBDMLPClassifier, OBDMLPRegressor)
+
+#: each adapter, the algorithm it wraps, and the defaults it chooses for its task
+WRAPS = {
+    CascadeCorrelationClassifier: (CascadeCorrelation, {}),
+    CascadeCorrelationRegressor: (CascadeCorrelation, {}),
+    DNCClassifier: (DynamicNodeCreation, {}),
+    DNCRegressor: (DynamicNodeCreation, {"output": "linear"}),
+    OBDMLPClassifier: (OptimalBrainDamage, {}),
+    OBDMLPRegressor: (OptimalBrainDamage, {}),
+}
 
 
 def _small():
@@ -25,7 +41,72 @@ def _small():
         DNCRegressor(max_epochs=100, window=25, learning_rate=0.01, max_units=4, random_state=0),
         OBDMLPClassifier(hidden_layer_sizes=(8,), epochs=60, batch_size=16, retrain_epochs=5,
                          random_state=0),
+        OBDMLPRegressor(hidden_layer_sizes=(8,), epochs=60, batch_size=16, retrain_epochs=5,
+                        random_state=0),
     ]
+
+
+def test_every_export_is_tested():
+    assert sorted(sl_sklearn.__all__) == sorted(c.__name__ for c in WRAPS)
+    assert sorted(type(e).__name__ for e in _small()) == sorted(sl_sklearn.__all__)
+
+
+@pytest.mark.parametrize("adapter", list(WRAPS), ids=lambda c: c.__name__)
+def test_parameters_are_the_algorithms(adapter):
+    """Exactly the wrapped class's parameters minus rng and task, plus random_state; its
+    defaults, except where the adapter fixes one for its task."""
+    core, chosen = WRAPS[adapter]
+    core_params = {name: p.default for name, p in inspect.signature(core.__init__)
+                   .parameters.items() if name != "self"}
+    assert "rng" in core_params and "task" in core_params
+    expected = {k: v for k, v in core_params.items() if k not in ("rng", "task")}
+    expected.update(chosen, random_state=None)
+    got = adapter().get_params()
+    assert sorted(got) == sorted(expected)
+    for name, value in expected.items():
+        assert got[name] == value or got[name] is value, name
+
+
+def _fit_small(est, X, y):
+    """Fit ``est`` on class labels (classifiers) or a real target made from them."""
+    if sklearn.base.is_classifier(est):
+        return est.fit(X, y)
+    return est.fit(X, (y - 1.0) + 0.1 * X[:, 0])
+
+
+def test_every_parameter_reaches_the_algorithm():
+    X, y = _blobs()
+    for est in _small():
+        _fit_small(est, X, y)
+        mine, theirs = est.get_params(), est.model_.get_params()
+        assert theirs.pop("rng") == mine.pop("random_state")
+        assert theirs.pop("task") == ("classification" if sklearn.base.is_classifier(est)
+                                      else "regression")
+        assert theirs.keys() == mine.keys()
+        assert all(theirs[k] is v or theirs[k] == v for k, v in mine.items()), type(est)
+        # the algorithm's own fitted attributes read through
+        assert est.stop_reason_ == est.model_.stop_reason_
+        assert est.n_iter_ == est.model_.n_epochs_
+
+
+def test_decision_function_follows_sklearn_convention():
+    X, y = _blobs()
+    two = np.array(["no", "yes"])[(y == 2).astype(int)]
+    classifiers = [e for e in _small() if sklearn.base.is_classifier(e)]
+    # two outputs for two classes: a softmax
+    classifiers.append(OBDMLPClassifier(hidden_layer_sizes=(8,), epochs=60, retrain_epochs=5,
+                                        output="softmax", random_state=0))
+    for est in classifiers:
+        est.fit(X, two)
+        d = est.decision_function(X)
+        assert d.shape == (90,), type(est).__name__
+        assert np.array_equal(est.classes_[(d > 0).astype(int)], est.predict(X))
+        est.fit(X, y)
+        D = est.decision_function(X)
+        assert D.shape == (90, 3)
+        assert np.array_equal(est.classes_[D.argmax(axis=1)], est.predict(X))
+    assert not hasattr(CascadeCorrelationRegressor(), "decision_function")
+    assert not hasattr(OBDMLPRegressor(), "predict_proba")
 
 
 # Every check passes: no ``expected_failed_checks`` are needed.
@@ -126,3 +207,18 @@ def test_import_without_sklearn_names_the_extra_and_core_never_imports_it():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+def test_fit_starts_from_another_algorithms_network():
+    """fit(network=...): prune a cascade-correlation network with OBD, both as scikit-learn
+    estimators; the given network is copied, never changed."""
+    X, y = _blobs()
+    cc = CascadeCorrelationClassifier(max_hidden_units=2, output_epochs=50, candidate_epochs=30,
+                                      random_state=0).fit(X, y)
+    before = cc.network_.params.copy()
+    obd = OBDMLPClassifier(retrain_epochs=5, frozen="prune", random_state=0).fit(
+        X, y, network=cc.network_)
+    assert np.array_equal(cc.network_.params, before)
+    assert obd.network_.n_active_weights < cc.network_.n_active_weights
+    assert list(obd.classes_) == list(cc.classes_) and obd.n_features_in_ == 2
+    assert obd.predict(X).shape == (90,)

@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import datasets as ds
 
-__all__ = ["BenchData", "load_bench_data", "DATASET_PATTERNS", "check_dataset_name"]
+__all__ = ["BenchData", "load_bench_data", "DATASET_PATTERNS", "check_dataset_name", "subsample"]
 
 
 @dataclass
@@ -88,8 +88,12 @@ def _same(name, X, y, n_classes, **info):
     return BenchData(name, X, y, X, y, n_classes, info)
 
 
-def _subsample(X, y, n, rng):
-    """A stratified subsample of ``n`` rows (deterministic for the generator)."""
+def subsample(X, y, n, rng):
+    """A stratified subsample of ``n`` rows of ``(X, y)`` (deterministic for the generator).
+
+    Each class keeps its share of the rows (rounded); ``(X, y)`` unchanged when ``n`` is not
+    smaller than the data.
+    """
     if n >= len(X):
         return X, y
     idx = []
@@ -146,6 +150,6 @@ def load_bench_data(name, seed=0, *, n_train=6000, n_test=2000, data_home=None) 
     X, Xt = X.astype(np.float32), Xt.astype(np.float32)
     if name.endswith("_small"):
         rng = np.random.default_rng(12345)  # a fixed subsample: the same for every seed
-        X, y = _subsample(X, y, n_train, rng)
-        Xt, yt = _subsample(Xt, yt, n_test, rng)
+        X, y = subsample(X, y, n_train, rng)
+        Xt, yt = subsample(Xt, yt, n_test, rng)
     return BenchData(name, X, y, Xt, yt, 10, {"dataset_source": source})

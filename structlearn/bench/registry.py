@@ -9,9 +9,10 @@ the same row on any worker.
 Standard row keys (fill those that apply; the runner adds configuration,
 seed, wall time and environment):
 
-``success`` (bool), ``train_accuracy``, ``test_accuracy``, ``train_loss``,
-``test_loss``, ``hidden_units``, ``depth``, ``weights``, ``active_weights``,
-``epochs``, ``crossings``.
+``success`` (bool), ``train_accuracy``, ``test_accuracy``, ``accuracy_kind``,
+``train_loss``, ``test_loss``, ``hidden_units``, ``depth``, ``weights``,
+``active_weights``, ``epochs``, ``crossings``. Accuracies are
+:func:`structlearn.evaluate`'s (see :func:`trial_result`, which fills them).
 
 Each algorithm registers its trial, and its share of the ``quick`` and
 ``full`` suites, in a module ``structlearn/bench/<name>_trials.py`` listed in
@@ -94,8 +95,16 @@ def get_trial(name) -> Trial:
     return TRIALS[name]
 
 
-def trial_result(network, history, *, data, loss=None, success=None, crossings=None, **extra):
+def trial_result(network, history, *, data, loss=None, success=None, crossings=None,
+                 targets=None, **extra):
     """The standard result row for a trained ``network`` on ``data``.
+
+    Every accuracy in the row is :func:`structlearn.evaluate`'s (the contract's one scorer):
+    class labels are scored by the decoded class (the arg-max of several outputs, the side
+    of the midpoint of one; a 10-output sigmoid network is right when its largest output is
+    the label's), multi-label 0/1 targets by whole patterns (every output right). The row's
+    ``accuracy_kind`` says which (``"class"`` or ``"pattern"``). So a row, ``evaluate`` and
+    an estimator's ``score`` agree on the same network and data.
 
     Parameters
     ----------
@@ -109,6 +118,10 @@ def trial_result(network, history, *, data, loss=None, success=None, crossings=N
         Default: train accuracy == 1.
     crossings : int, optional
         Connection crossings, for algorithms that count them.
+    targets : TargetInfo, optional
+        How the labels map to outputs: a fitted estimator's ``target_info_`` (then the
+        row is that estimator's ``score``). Default: the bare-network convention (labels are
+        output indices; see :func:`structlearn.targets.for_network`).
     **extra
         More columns.
 
@@ -120,14 +133,17 @@ def trial_result(network, history, *, data, loss=None, success=None, crossings=N
     """
     from ..train import evaluate
 
-    train = evaluate(network, data.X_train, data.y_train, loss)
-    test = evaluate(network, data.X_test, data.y_test, loss)
-    row = dict(success=bool(train["accuracy"] == 1.0) if success is None else bool(success),
-               train_accuracy=train["accuracy"], test_accuracy=test["accuracy"],
+    train = evaluate(network, data.X_train, data.y_train, loss, targets=targets)
+    test = evaluate(network, data.X_test, data.y_test, loss, targets=targets)
+    row = dict(success=bool(train.get("accuracy") == 1.0) if success is None else bool(success),
+               train_accuracy=train.get("accuracy"), test_accuracy=test.get("accuracy"),
+               accuracy_kind=train.get("accuracy_kind"),
                train_loss=train["loss"], test_loss=test["loss"],
                hidden_units=network.n_hidden_units, depth=network.depth,
                weights=network.n_weights, active_weights=network.n_active_weights,
                epochs=history.epochs, crossings=crossings)
+    if "r2" in train:  # regression targets
+        row.update(train_r2=train["r2"], test_r2=test["r2"])
     row.update(extra)
     return TrialOutput(row, history, network)
 

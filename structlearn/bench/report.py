@@ -28,11 +28,11 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections import OrderedDict
 
 import numpy as np
 
+from ..files import atomic_write
 from .runner import RESULTS, final_rows, read_results
 
 __all__ = ["summarize", "write_report", "load_rows", "SUMMARY_COLUMNS", "group_rows"]
@@ -155,18 +155,6 @@ def summarize(rows) -> list[dict]:
 
 
 # ------------------------------------------------------------------ output
-def _atomic_text(path, text):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _csv_text(summary):
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=SUMMARY_COLUMNS, extrasaction="ignore",
@@ -433,7 +421,7 @@ def write_report(out_dir, *, figures=True, warn=None) -> str:
     warn = warn or (lambda msg: print(f"structlearn: {msg}", file=sys.stderr))
     rows = load_rows(out_dir, warn)
     summary = summarize(rows)
-    _atomic_text(os.path.join(out_dir, "summary.csv"), _csv_text(summary))
+    atomic_write(os.path.join(out_dir, "summary.csv"), _csv_text(summary))
     figs = _make_figures(out_dir, summary, warn) if figures and rows else []
     n_ok = sum(r.get("status") == "ok" for r in rows)
     total_time = sum(float(r.get("wall_time") or 0.0) for r in rows)
@@ -461,5 +449,5 @@ def write_report(out_dir, *, figures=True, warn=None) -> str:
     if runs:
         md += ["## Runs", "", runs, ""]
     path = os.path.join(out_dir, "report.md")
-    _atomic_text(path, "\n".join(md))
+    atomic_write(path, "\n".join(md))
     return path

@@ -12,16 +12,17 @@ Guarantees:
   and ``fsync``-ed, so a run killed at any moment loses at most the trials in
   flight.  A truncated last line (the process died inside the write) is
   ignored when reading and cut off before appending.
-* The curve and network files are written atomically (temporary file, then
-  ``os.replace``) *before* the row, so a row never points at a missing file.
+* The curve and network files are written atomically
+  (:func:`structlearn.files.atomic_write`: temporary file, then ``os.replace``)
+  *before* the row, so a row never points at a missing file.
 * A trial that raises becomes a row with ``status: "error"`` and the
   exception's type, message and traceback; the run goes on.  ``resume=True``
   skips trials with an ``"ok"`` row and retries the errors.
-* Trials run in worker processes (``jobs > 1``), in this process
-  (``jobs == 1``), or on a Dask cluster (``dask="local"`` or an address); each
-  runs with BLAS limited to ``threads`` threads, so the rows are the same on
-  every path (up to the timing and environment columns: ``wall_time``,
-  ``env``).
+* Trials run in worker processes (``jobs > 1``, the one process pool of
+  :func:`structlearn.parallel.process_pool`), in this process (``jobs == 1``),
+  or on a Dask cluster (``dask="local"`` or an address); each runs with BLAS
+  limited to ``threads`` threads, so the rows are the same on every path (up
+  to the timing and environment columns: ``wall_time``, ``env``).
 * Everything is computed on the workers and written here, by the parent, so a
   remote cluster needs no shared file system.
 """
@@ -39,7 +40,9 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from ..history import History, plain as _plain
+from ..files import atomic_write
+from ..history import History, plain
+from ..parallel import blas_env, blas_threads, process_pool
 from .suites import TrialSpec, load_plugins
 
 __all__ = ["run_suite", "run_trial", "RunSummary", "ResultsExistError", "ExtraMissingError",
@@ -52,8 +55,6 @@ TIMING_COLUMNS = ("wall_time", "env")
 #: keys the runner writes; a trial's row may not use them
 RESERVED = ("trial_id", "algorithm", "label", "params", "dataset", "seed", "status", "error",
             "wall_time", "curve", "network", "env")
-_BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-              "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 class ResultsExistError(ValueError):
@@ -105,33 +106,6 @@ def environment() -> dict:
                           machine=platform.machine(), cpu_count=os.cpu_count(),
                           git_commit=commit, git_dirty=dirty)
     return dict(_ENV_CACHE)
-
-
-@contextlib.contextmanager
-def _blas_threads(n):
-    """Limit BLAS/OpenMP threads to ``n`` in this process (threadpoolctl when installed)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=n):
-        yield
-
-
-@contextlib.contextmanager
-def _blas_env(n):
-    """Set the BLAS thread variables for child processes started inside the block."""
-    old = {k: os.environ.get(k) for k in _BLAS_VARS}
-    os.environ.update({k: str(n) for k in _BLAS_VARS})
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 # ------------------------------------------------------------- one trial
@@ -186,7 +160,7 @@ def _run_trial(spec, plugins, threads, save_network):
             raise KeyError(f"algorithm {spec.algorithm!r} is not registered in this worker "
                            f"(registered: {sorted(TRIALS)}); pass the module that registers it "
                            "as a plugin")
-        with _blas_threads(threads):
+        with blas_threads(threads):
             out = TRIALS[spec.algorithm].fn(spec.dataset, spec.seed, **spec.call_params)
         wall = time.perf_counter() - start
         if not isinstance(out, tuple) or len(out) not in (2, 3):
@@ -206,9 +180,9 @@ def _run_trial(spec, plugins, threads, save_network):
         if net is not None and not isinstance(net, Network):
             raise TypeError(f"trial {spec.algorithm!r} returned a network of type "
                             f"{type(net).__name__}, expected structlearn.Network")
-        metrics = _plain(metrics)
+        metrics = plain(metrics)
         json.dumps(metrics, allow_nan=False)  # fail here, in the trial's row, not later
-        history = None if hist is None else _plain(hist.to_dict())
+        history = None if hist is None else plain(hist.to_dict())
         if history is not None:
             json.dumps(history, allow_nan=False)
         network = _network_bytes(net) if (net is not None and save_network) else None
@@ -226,21 +200,6 @@ def _run_trial(spec, plugins, threads, save_network):
 
 
 # --------------------------------------------------------------- results file
-def _atomic_write(path, data: bytes):
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-
-
 def read_results(out_dir, warn=None) -> list[dict]:
     """Every complete row of ``DIR/results.jsonl`` in file order.
 
@@ -312,12 +271,12 @@ class _ResultsWriter:
         row["curve"] = row["network"] = None
         if payload.get("history") is not None:
             rel = f"curves/{tid}.json"
-            _atomic_write(os.path.join(self.out_dir, rel),
+            atomic_write(os.path.join(self.out_dir, rel),
                           json.dumps(payload["history"]).encode())
             row["curve"] = rel
         if payload.get("network") is not None:
             rel = f"networks/{tid}.npz"
-            _atomic_write(os.path.join(self.out_dir, rel), payload["network"])
+            atomic_write(os.path.join(self.out_dir, rel), payload["network"])
             row["network"] = rel
         line = (json.dumps(row, allow_nan=False) + "\n").encode()
         view = memoryview(line)
@@ -409,7 +368,7 @@ def _dask_executor(address, jobs, plugins, threads):
     Client, LocalCluster = _import_dask()
     with contextlib.ExitStack() as stack:
         if address == "local":
-            with _blas_env(threads):
+            with blas_env(threads):
                 cluster = stack.enter_context(LocalCluster(
                     n_workers=jobs or 2, threads_per_worker=1, processes=True,
                     dashboard_address=None, silence_logs=logging.ERROR))
@@ -424,54 +383,6 @@ def _dask_executor(address, jobs, plugins, threads):
             yield executor
         finally:
             executor.shutdown(wait=False)
-
-
-def _start_method():
-    """"fork" where it is safe, else "spawn".
-
-    A forked worker starts at once, with numpy, structlearn and the trial modules
-    already imported (a spawned one spends about a second importing them: that
-    is most of the harness's overhead on a short suite).  Fork is used only on
-    Linux (macOS system libraries are not fork-safe), when this process runs no
-    other Python thread (forking a threaded process can deadlock the child: a
-    notebook, a Dask client) and when threadpoolctl is there to limit the BLAS
-    threads the worker inherits (the environment variables only act at import).
-    """
-    import multiprocessing
-    import threading
-
-    if (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-            and threading.active_count() == 1):
-        try:
-            import threadpoolctl  # noqa: F401
-            return "fork"
-        except ImportError:
-            pass
-    return "spawn"
-
-
-def _worker_init():
-    # a forked worker inherits the command line's SIGTERM handler; the pool stops its
-    # workers with SIGTERM, which must end them at once
-    import signal
-
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-@contextlib.contextmanager
-def _process_executor(jobs, threads):
-    import multiprocessing
-
-    # The pool starts workers on demand at submit time, so the BLAS variables stay
-    # set for the executor's whole life (a spawned worker reads them when numpy loads).
-    with _blas_env(threads):
-        executor = cf.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=multiprocessing.get_context(_start_method()),
-            initializer=_worker_init)
-        try:
-            yield executor
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------- run
@@ -622,14 +533,14 @@ def _run_parallel(todo, jobs, dask, plugins, threads, save_networks, record):
     pending, quiet_breaks = list(todo), 0
     with tempfile.TemporaryDirectory(prefix="structlearn-running-") as running:
         while pending:
-            with _process_executor(jobs, threads) as executor:
+            with process_pool(jobs, threads=threads) as executor:
                 broken = _drain(executor, pending, plugins, threads, save_networks, record,
                                 running)
             suspects = [s for s in broken if os.path.exists(os.path.join(running, s.trial_id))]
             pending = [s for s in broken if s not in suspects]
             for spec in suspects:
                 os.remove(os.path.join(running, spec.trial_id))
-                with _process_executor(1, threads) as executor:
+                with process_pool(1, threads=threads) as executor:
                     if _drain(executor, [spec], plugins, threads, save_networks, record,
                               running):
                         record(_failed_payload(spec, cf.process.BrokenProcessPool(
