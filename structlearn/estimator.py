@@ -139,6 +139,12 @@ class Estimator:
         -------
         self
         """
+        X, network = self._prepare_fit(X, y, network)
+        self._fit(X, y, network=network, validation=validation, **fit_params)
+        return self
+
+    def _prepare_fit(self, X, y, network):
+        """Check the parameters, ``X`` against ``y``, and copy a given network: ``(X, network)``."""
         self._validate_params()
         X = self._check_X(X, reset=True)
         if np.ndim(y) == 0 or len(y) != len(X):
@@ -146,8 +152,7 @@ class Estimator:
                              f"got shape {np.shape(y)}")
         if network is not None:
             network = self._start_network(network, X)
-        self._fit(X, y, network=network, validation=validation, **fit_params)
-        return self
+        return X, network
 
     def _fit(self, X, y, *, network, validation):  # pragma: no cover - interface
         raise NotImplementedError
@@ -211,17 +216,20 @@ class Estimator:
             del self.classes_
         return T
 
-    def _encode_validation(self, validation, dtype=np.float64):
-        """``(X_val, y_val)`` checked and encoded like the training data, or None."""
+    def _encode_validation(self, validation, dtype=np.float64, name="validation"):
+        """``(X_val, y_val)`` checked and encoded like the training data, or None.
+
+        ``name`` names the pair in messages (``"validation"``, ``"test"``).
+        """
         if validation is None:
             return None
         if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
-            raise TypeError("validation: expected a pair (X_val, y_val)")
-        Xv = self._check_X(validation[0], "validation X").astype(dtype, copy=False)
+            raise TypeError(f"{name}: expected a pair ({name} X, {name} y)")
+        Xv = self._check_X(validation[0], f"{name} X").astype(dtype, copy=False)
         if np.ndim(validation[1]) == 0 or len(validation[1]) != len(Xv):
-            raise ValueError(f"validation y: expected {len(Xv)} rows (one per row of validation "
-                             f"X), got shape {np.shape(validation[1])}")
-        return Xv, self.target_info_.encode(validation[1], "validation y", dtype=dtype)
+            raise ValueError(f"{name} y: expected {len(Xv)} rows (one per row of {name} X), "
+                             f"got shape {np.shape(validation[1])}")
+        return Xv, self.target_info_.encode(validation[1], f"{name} y", dtype=dtype)
 
     # --------------------------------------------------------------- predict
     def _check_fitted(self):

@@ -34,3 +34,24 @@ def random_cascade(rng, n_in=3, n_out=2, n_hidden=3, hidden="tanh", output="line
             nodes = list(range(net.output_block + 1))
             net.add_block(1, nodes, hidden, consumers=[net.output_block], init_range=0.8, rng=rng)
     return net
+
+
+def small_estimator(name):
+    """Each public algorithm with a budget small enough for many fits (contract and
+    composition tests)."""
+    from structlearn.cascor import CascadeCorrelation
+    from structlearn.dnc import DynamicNodeCreation
+    from structlearn.net2net import Net2NetSearch
+    from structlearn.obd import OptimalBrainDamage
+
+    return {
+        "cascor": lambda: CascadeCorrelation(max_hidden_units=3, output_epochs=60,
+                                             candidate_epochs=30, rng=0),
+        "dnc": lambda: DynamicNodeCreation(max_epochs=400, window=50, max_units=12,
+                                           learning_rate=0.5, rng=0),
+        "obd": lambda: OptimalBrainDamage(hidden_layer_sizes=(8,), epochs=150, retrain_epochs=5,
+                                          target_fraction=0.6, rng=0),
+        "net2net": lambda: Net2NetSearch(teacher_sizes=(6,), candidates=[(9,)], teacher_epochs=20,
+                                         epochs=20, batch_size=16, lr=0.02, dtype=np.float64,
+                                         rng=0),
+    }[name]()

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 import structlearn as sl
-from structlearn.cascor import CascadeCorrelation
-from structlearn.dnc import DynamicNodeCreation
-from structlearn.net2net import Net2NetSearch, deeper, wider
+from helpers import small_estimator
+from structlearn.net2net import deeper, wider
 from structlearn.obd import OptimalBrainDamage
 
 
@@ -26,18 +25,7 @@ def data():
     return X, np.array(["no", "yes"])[k]
 
 
-def algorithm(name):
-    return {
-        "cascor": lambda: CascadeCorrelation(max_hidden_units=3, output_epochs=80,
-                                             candidate_epochs=40, rng=0),
-        "dnc": lambda: DynamicNodeCreation(max_epochs=400, window=60, max_units=12,
-                                           learning_rate=0.5, rng=0),
-        "obd": lambda: OptimalBrainDamage(hidden_layer_sizes=(8,), epochs=200, retrain_epochs=5,
-                                          target_fraction=0.6, rng=0),
-        "net2net": lambda: Net2NetSearch(teacher_sizes=(6,), candidates=[(9,)], teacher_epochs=15,
-                                         epochs=15, batch_size=16, lr=0.02, dtype=np.float64,
-                                         rng=0),
-    }[name]()
+algorithm = small_estimator
 
 
 PRODUCERS = ["cascor", "dnc", "obd", "net2net"]

@@ -5,26 +5,14 @@ import numpy as np
 import pytest
 
 import structlearn as sl
+from helpers import small_estimator
 from structlearn.cascor import CascadeCorrelation
 from structlearn.dnc import DynamicNodeCreation
 from structlearn.estimator import Estimator, NotFittedError
-from structlearn.net2net import Net2NetSearch
 from structlearn.obd import OptimalBrainDamage
 
 
-def small(name):
-    """Each algorithm with a budget small enough for many fits."""
-    return {
-        "cascor": lambda: CascadeCorrelation(max_hidden_units=3, output_epochs=60,
-                                             candidate_epochs=30, rng=0),
-        "dnc": lambda: DynamicNodeCreation(max_epochs=400, window=50, max_units=4,
-                                           learning_rate=0.5, rng=0),
-        "obd": lambda: OptimalBrainDamage(hidden_layer_sizes=(8,), epochs=150, retrain_epochs=5,
-                                          target_fraction=0.6, rng=0),
-        "net2net": lambda: Net2NetSearch(teacher_sizes=(6,), candidates=[(9,)], teacher_epochs=20,
-                                         epochs=20, batch_size=16, lr=0.02, dtype=np.float64,
-                                         rng=0),
-    }[name]()
+small = small_estimator
 
 
 ALGORITHMS = ["cascor", "dnc", "obd", "net2net"]

@@ -446,14 +446,8 @@ class CascadeCorrelation(Estimator):
         list of TrialResult
             In the order of ``seeds``.
         """
-        self._validate_params()
         validate_params({"n_jobs": n_jobs}, {"n_jobs": [Interval(int, 1, None)]})
-        X = self._check_X(X, reset=True)
-        if np.ndim(y) == 0 or len(y) != len(X):
-            raise ValueError(f"y must have {len(X)} rows (one per sample of X), "
-                             f"got shape {np.shape(y)}")
-        if network is not None:
-            network = self._start_network(network, X)
+        X, network = self._prepare_fit(X, y, network)
         seeds = list(seeds)
         if not seeds:
             raise ValueError("seeds: expected at least one seed")

@@ -469,14 +469,7 @@ class Net2NetSearch(Estimator):
         else:
             Xv, Tv = self._encode_validation(validation, dtype=dtype)
             Xv = Xv.astype(dtype, copy=False)
-        if test is not None:
-            if not (isinstance(test, (tuple, list)) and len(test) == 2):
-                raise TypeError("test: expected a pair (X_test, y_test)")
-            Xt = self._check_X(test[0], "test X").astype(dtype, copy=False)
-            if np.ndim(test[1]) == 0 or len(test[1]) != len(Xt):
-                raise ValueError(f"test y: expected {len(Xt)} rows (one per row of test X), "
-                                 f"got shape {np.shape(test[1])}")
-            test = (Xt, info.encode(test[1], "test y", dtype=dtype))
+        test = self._encode_validation(test, dtype=dtype, name="test")
         n_in, n_out = X.shape[1], info.n_outputs
         self._data = dict(X=X, T=T, val=(Xv, Tv), test=test, info=info)
         try:
