@@ -91,7 +91,7 @@ def evaluate(network, X, y, loss=None, *, targets=None, batch_size=10000):
     total, outs = 0.0, []
     for lo in range(0, n, batch_size):
         xb, tb = X[lo:lo + batch_size], T[lo:lo + batch_size]
-        network._forward(xb)
+        network.forward(xb)
         cache = network.last_pass
         total += loss.value(cache.pre_activations[-1], cache.outputs, tb) * len(xb)
         outs.append(cache.outputs.copy())
