@@ -942,6 +942,21 @@ class Network:
         return Network(self.n_inputs, self._block_specs(copy=True), dtype=self.dtype,
                        unit_ids=[u.copy() for u in self.unit_ids])._with_next_uid(self._next_uid)
 
+    @property
+    def next_unit_id(self) -> int:
+        """The id the next new unit will get (ids are never reused, so keys stay unique)."""
+        return self._next_uid
+
+    def reserve_unit_ids(self, next_unit_id):
+        """Make new units start at ``next_unit_id`` or later (never lowers it); returns ``self``.
+
+        For converters that rebuild a network and must not reuse the ids of units that
+        were removed (weight keys, and the optimizer state keyed by them, stay unambiguous).
+        """
+        next_unit_id = check_positive_int(next_unit_id, "next_unit_id", minimum=0,
+                                          maximum=_MAX_UNIT_ID)
+        return self._with_next_uid(next_unit_id)
+
     def _with_next_uid(self, next_uid):
         self._next_uid = max(self._next_uid, int(next_uid))
         return self
