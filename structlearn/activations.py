@@ -216,6 +216,8 @@ def get_activation(name: str) -> Activation:
     try:
         return ACTIVATIONS[name]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}"
-        ) from None
+        valid = ", ".join(repr(n) for n in sorted(ACTIVATIONS))
+        if not isinstance(name, str):
+            raise TypeError(f"activation: expected one of {valid} or an Activation, got "
+                            f"{type(name).__name__} {name!r:.80}") from None
+        raise ValueError(f"activation: expected one of {valid}, got {name!r:.80}") from None

@@ -11,7 +11,12 @@
     structlearn list quick                          # what a suite would run
 
 Exit codes: 0 success, 1 some trials failed (their errors are in the report),
-2 bad command line or input (the message lists the valid names), 130 interrupted.
+2 bad command line or input (the message lists the valid names; a broken --plugin; an output
+directory another run is writing, named in the message), 130 interrupted.
+
+``bench`` locks its output directory for the whole command (``DIR/run.lock``, see
+:class:`structlearn.bench.runner.ResultsStore`): a second ``bench`` on the same DIR is refused
+at once, with the holder's pid, host and command line, rather than waiting.
 """
 from __future__ import annotations
 
@@ -62,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--resume", action="store_true",
                    help="skip trials already finished in DIR; retry the failed ones")
     b.add_argument("--overwrite", action="store_true",
-                   help="start DIR/results.jsonl afresh when it already has rows")
+                   help="start DIR afresh (rows, curves, networks) when it already has rows; "
+                        "never while another run holds DIR")
     b.add_argument("--dask", metavar="ADDRESS",
                    help="run on a Dask cluster: a scheduler address, or 'local' to start one "
                         "with --jobs workers (needs the 'dask' extra)")
@@ -146,53 +152,49 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _log_run(out, entry):
-    """Append the command line and outcome of a bench run to DIR/runs.jsonl (for the report)."""
-    import json
-
-    with open(os.path.join(out, "runs.jsonl"), "a") as fh:
-        fh.write(json.dumps(entry) + "\n")
-
-
 def _cmd_bench(args):
-    from .bench.runner import run_suite
+    from .bench.report import write_report
+    from .bench.runner import MAX_JOBS, ResultsStore, import_dask, run_suite
     from .bench.suites import build_suite
 
-    jobs = args.jobs if args.jobs is not None else _cpu_count()
-    if jobs < 1:
-        return _error(f"--jobs must be >= 1, got {jobs}")
-    if args.threads < 1:
-        return _error(f"--threads must be >= 1, got {args.threads}")
+    jobs = args.jobs if args.jobs is not None else min(_cpu_count(), MAX_JOBS)
+    for option, value in (("--jobs", jobs), ("--threads", args.threads)):
+        if not 1 <= value <= MAX_JOBS:
+            return _error(f"{option}: expected an integer in [1, {MAX_JOBS}], got {value}")
     if args.resume and args.overwrite:
         return _error("--resume and --overwrite exclude each other")
     specs = build_suite(args.suite, args.algorithms, args.datasets, args.seeds, args.plugin)
+    if args.dask:
+        import_dask()  # a missing extra is an error before DIR is created
     where = (f"Dask ({args.dask})" if args.dask else
              "this process" if jobs == 1 else f"{jobs} worker processes")
-    if not args.quiet:
-        print(f"suite {args.suite!r}: {len(specs)} trials on {where}, results in {args.out}",
-              file=sys.stderr)
+    command = " ".join(["structlearn"] + list(args.argv))
     start = time.perf_counter()
     started = time.strftime("%Y-%m-%d %H:%M:%S")
-    with _sigterm_as_interrupt():  # a batch scheduler's SIGTERM stops as cleanly as Ctrl-C
-        summary = run_suite(specs, args.out, jobs=jobs, resume=args.resume,
+    # The store locks DIR for the whole command (trials, run log, report): a second bench on
+    # the same DIR is refused, naming this one, and --overwrite never clears a live run's rows.
+    with _sigterm_as_interrupt(), ResultsStore(args.out, command=command) as store:
+        if not args.quiet:  # a batch scheduler's SIGTERM stops as cleanly as Ctrl-C
+            print(f"suite {args.suite!r}: {len(specs)} trials on {where}, results in {args.out}",
+                  file=sys.stderr)
+        summary = run_suite(specs, store, jobs=jobs, resume=args.resume,
                             overwrite=args.overwrite, dask=args.dask, plugins=args.plugin,
                             threads=args.threads, save_networks=not args.no_networks,
                             progress=not args.quiet)
-    elapsed = time.perf_counter() - start
-    _log_run(args.out, dict(command=" ".join(["structlearn"] + list(args.argv)), started=started,
-                            seconds=round(elapsed, 1), trials=summary.total, ran=summary.ran,
-                            ok=summary.ok, errors=summary.errors, skipped=summary.skipped,
-                            interrupted=summary.interrupted))
-    if not args.quiet:
-        print(f"{summary.ran} trials run in {elapsed:.1f} s ({summary.ok} ok, {summary.errors} "
-              f"failed, {summary.skipped} already done)", file=sys.stderr)
-    if summary.interrupted:
-        return 130
-    if not args.no_report:
-        from .bench.report import write_report
-        path = write_report(args.out)
+        elapsed = time.perf_counter() - start
+        store.log_run(dict(command=command, started=started, seconds=round(elapsed, 1),
+                           trials=summary.total, ran=summary.ran, ok=summary.ok,
+                           errors=summary.errors, skipped=summary.skipped,
+                           interrupted=summary.interrupted))
         if not args.quiet:
-            print(f"report written: {path}", file=sys.stderr)
+            print(f"{summary.ran} trials run in {elapsed:.1f} s ({summary.ok} ok, "
+                  f"{summary.errors} failed, {summary.skipped} already done)", file=sys.stderr)
+        if summary.interrupted:
+            return 130
+        if not args.no_report:
+            path = write_report(store.out)
+            if not args.quiet:
+                print(f"report written: {path}", file=sys.stderr)
     if summary.errors:
         print(f"structlearn: {summary.errors} trial(s) failed; see the report's 'Failed trials'",
               file=sys.stderr)
@@ -212,12 +214,12 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    from .bench.runner import ExtraMissingError, ResultsExistError
+    from .bench.runner import ExtraMissingError, ResultsExistError, ResultsStoreError
     from .bench.suites import SelectionError
 
     try:
         return {"bench": _cmd_bench, "report": _cmd_report, "list": _cmd_list}[args.command](args)
-    except (SelectionError, ResultsExistError, ExtraMissingError) as exc:
+    except (SelectionError, ResultsExistError, ResultsStoreError, ExtraMissingError) as exc:
         return _error(str(exc))
     except OSError as exc:  # a missing results directory, an unreachable Dask scheduler...
         return _error(f"{type(exc).__name__}: {exc}")

@@ -16,19 +16,23 @@ import http.client
 import math
 import numbers
 import os
+import re
 import ssl
+import stat
 import struct
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from .files import atomic_write
-from .validation import check_array, check_positive_int, check_rng
+from .validation import (Interval, InstanceOf, check_array, check_each, check_positive_int,
+                         check_rng, validate_params)
 
 __all__ = [
     "DATASETS",
@@ -71,6 +75,10 @@ DATASETS = (
 
 # 2**20 patterns (about 8 MB per float64 column) is already far beyond what these benchmarks use.
 _MAX_BITS = 20
+# Sizes checked before allocating: an n-n encoder is two n x n matrices (8 MB each at 1024);
+# two-spirals has 2 * (96 * density + 1) points.
+_MAX_ENCODER = 1024
+_MAX_DENSITY = 10_000
 
 
 def _bit_patterns(n_bits):
@@ -134,7 +142,7 @@ def encoder(n, m=None):
     Parameters
     ----------
     n : int
-        Number of patterns, inputs and outputs (at least 2).
+        Number of patterns, inputs and outputs, 2 to 1024.
     m : int or None, default None
         Width of the hidden bottleneck. It does not change the data: it is accepted (and validated) so that
         a benchmark description such as ``load("encoder", n=8, m=3)`` can carry it; the network's
@@ -147,7 +155,7 @@ def encoder(n, m=None):
     y : ndarray of shape (n, n), float64
         The same identity matrix, as 0/1 multi-output targets.
     """
-    n = check_positive_int(n, "n", minimum=2)
+    n = check_positive_int(n, "n", minimum=2, maximum=_MAX_ENCODER)
     if m is not None:
         check_positive_int(m, "m", minimum=1)
     return np.eye(n), np.eye(n)
@@ -219,8 +227,8 @@ def two_spirals(density=1, test=False, noise=0.0, rng=None):
     Parameters
     ----------
     density : int, default 1
-        Points per spiral are ``96 * density + 1``; density 1 gives the standard 194 points, larger values
-        give the harder, denser variants.
+        Points per spiral are ``96 * density + 1`` (density 1 to 10,000); density 1 gives the standard
+        194 points, larger values give the harder, denser variants.
     test : bool, default False
         If True, return the points at the half-step positions ``i + 0.5`` (same count), which lie between
         consecutive training points of the same spiral. The original benchmark scores learning of the
@@ -237,7 +245,7 @@ def two_spirals(density=1, test=False, noise=0.0, rng=None):
     y : ndarray of shape (2 * (96 * density + 1),), int64
         1 for the first spiral, 0 for its reflection.
     """
-    density = check_positive_int(density, "density", minimum=1)
+    density = check_positive_int(density, "density", minimum=1, maximum=_MAX_DENSITY)
     if not isinstance(test, (bool, np.bool_)):
         raise TypeError(f"test: expected a bool, got {type(test).__name__}")
     if not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
@@ -275,6 +283,166 @@ _IDX_TYPES = {
 _IDX_CODES = {dtype.newbyteorder("="): code for code, dtype in _IDX_TYPES.items()}
 
 
+#: deflate's largest compression ratio (about 1032:1): a gzip file of n bytes cannot honestly
+#: inflate to more than this many times n
+_MAX_DEFLATE_RATIO = 1032
+#: bytes read or inflated per step
+_CHUNK = 1 << 20
+
+
+def _open_regular(path):
+    """A binary file object for ``path``, refused unless it is a regular file.
+
+    Opened non-blocking and checked with ``fstat`` before anything is read: a FIFO does not
+    block the caller, ``/dev/zero`` is not read until memory runs out.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"{os.fspath(path)}: not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class _IdxStream:
+    """Check (and optionally keep) an IDX file fed in pieces, gzip-compressed or not.
+
+    The header is checked as soon as it has arrived: its promise (the product of the dimensions
+    times the element size) must fit ``max_bytes`` *before* anything is allocated; then the
+    payload goes straight into an array of that size, and a byte beyond the promise is an
+    error at once. A gzip stream is inflated at most :data:`_CHUNK` bytes at a time, so a small
+    file that inflates to gigabytes is refused after the first megabyte past the promise,
+    never inflated whole. ``keep=False`` only checks (a download being verified).
+    """
+
+    def __init__(self, name, max_bytes, keep=True, exact_size=None):
+        self.name, self.max_bytes, self.keep = name, max_bytes, keep
+        self.exact_size = exact_size  # an uncompressed file's size, known before reading
+        self.gzip = None  # decided by the first two bytes
+        self.inflater = None
+        self.head = b""
+        self.header = None  # (dtype, shape, payload bytes, header bytes)
+        self.buffer = None
+        self.filled = 0
+
+    def error(self, why):
+        return ValueError(f"{self.name}: {why}")
+
+    # ------------------------------------------------------------- input
+    def feed(self, data):
+        if not data:
+            return
+        if self.gzip is None:
+            self.head += data
+            if len(self.head) < 2:
+                return
+            data, self.head = self.head, b""
+            self.gzip = data[:2] == b"\x1f\x8b"
+            if self.gzip:
+                self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if not self.gzip:
+            self._payload(data)
+            return
+        pending, capped = data, False
+        while pending or capped:
+            if self.inflater.eof:
+                # a gzip file may hold several members (concatenated), and zero padding
+                pending = pending.lstrip(b"\0")
+                if not pending:
+                    return
+                self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                out = self.inflater.decompress(pending, _CHUNK)
+            except zlib.error as exc:
+                raise self.error(f"damaged gzip data ({exc})") from None
+            # capped: the inflater may hold more output for the same input (a long match)
+            capped = len(out) == _CHUNK
+            pending = self.inflater.unused_data if self.inflater.eof else \
+                self.inflater.unconsumed_tail
+            self._payload(out)
+
+    def _payload(self, data):
+        """Decompressed bytes: the header first, then the payload into the array."""
+        if self.header is None:
+            self.head += data
+            data = self._parse_header()
+            if self.header is None:
+                return
+        if not data:
+            return
+        nbytes = self.header[2]
+        if self.filled + len(data) > nbytes:
+            extra = self.filled + len(data) - nbytes
+            raise self.error(f"at least {extra} extra bytes after the {nbytes} data bytes of "
+                             f"shape {self.header[1]} (more than its header promises)")
+        if self.buffer is not None:
+            self.buffer[self.filled:self.filled + len(data)] = np.frombuffer(data, np.uint8)
+        self.filled += len(data)
+
+    def _parse_header(self):
+        raw = self.head
+        if len(raw) < 4:
+            return b""
+        if raw[0] != 0 or raw[1] != 0:
+            raise self.error(f"bad magic number 0x{raw[:4].hex()}: an IDX file starts with two "
+                             "zero bytes")
+        code, ndim = raw[2], raw[3]
+        if code not in _IDX_TYPES:
+            known = ", ".join(f"0x{c:02X}" for c in _IDX_TYPES)
+            raise self.error(f"unknown IDX type byte 0x{code:02X} (expected one of {known})")
+        if ndim == 0:
+            raise self.error("IDX header declares 0 dimensions")
+        size = 4 + 4 * ndim
+        if len(raw) < size:
+            return b""
+        shape = struct.unpack(f">{ndim}I", raw[4:size])
+        dtype = _IDX_TYPES[code]
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes > self.max_bytes:
+            raise self.error(f"the header promises shape {shape} of {dtype.newbyteorder('=')}, "
+                             f"{nbytes} bytes, more than this file can hold ({self.max_bytes})")
+        if self.exact_size is not None and self.exact_size != size + nbytes:
+            actual = self.exact_size - size
+            if actual < nbytes:
+                raise self.error(f"truncated: shape {shape} of {dtype.newbyteorder('=')} needs "
+                                 f"{nbytes} data bytes, the file has {actual}")
+            raise self.error(f"{actual - nbytes} extra bytes after the {nbytes} data bytes of "
+                             f"shape {shape}")
+        self.header = (dtype, shape, nbytes, size)
+        self.head = b""
+        if self.keep:
+            self.buffer = np.empty(nbytes, np.uint8)  # untouched pages cost no memory
+        return raw[size:]
+
+    # ------------------------------------------------------------ result
+    def finish(self):
+        """The array (``keep=True``) or None, once the whole input has been fed."""
+        if self.gzip and not self.inflater.eof:
+            raise self.error("damaged gzip data (the compressed stream is truncated)")
+        if self.header is None:
+            got = len(self.head)
+            if got < 4:
+                raise self.error(f"{got} bytes, too short for an IDX header (4 bytes at least)")
+            raise self.error(f"truncated IDX header ({got} bytes, {self.head[3]} dimensions "
+                             f"need {4 + 4 * self.head[3]})")
+        dtype, shape, nbytes, _ = self.header
+        if self.filled < nbytes:
+            raise self.error(f"truncated: shape {shape} of {dtype.newbyteorder('=')} needs "
+                             f"{nbytes} data bytes, the file has {self.filled}")
+        if not self.keep:
+            return None
+        data = self.buffer.view(dtype)
+        native = dtype.newbyteorder("=")
+        if data.dtype != native:  # swapped in place: no second copy of a large file
+            data.byteswap(inplace=True)
+            data = data.view(native)
+        return data.reshape(shape)
+
+
 def read_idx(path):
     """Read one IDX file, gzip-compressed or not.
 
@@ -282,6 +450,11 @@ def read_idx(path):
     two zero bytes, a type byte (0x08 ubyte, 0x09 byte, 0x0B short, 0x0C int, 0x0D float, 0x0E double),
     the number of dimensions, then each dimension as a big-endian 32-bit integer; the payload must be
     exactly the product of the dimensions times the element size.
+
+    Reading is bounded: only a regular file is read; the header's promise is checked against
+    what the file can hold (its size, or 1032 times its size for gzip, deflate's largest ratio)
+    before anything is allocated; a gzip stream is inflated piece by piece and refused as
+    soon as it goes past that promise.
 
     Parameters
     ----------
@@ -296,54 +469,21 @@ def read_idx(path):
     Raises
     ------
     ValueError
-        Naming the file, if it is not valid gzip, has a bad magic number or type byte, is truncated, or has
-        bytes beyond the declared payload.
+        Naming the file, if it is not a regular file, not valid gzip, has a bad magic number or
+        type byte, promises more than it can hold, is truncated, or has bytes beyond the
+        declared payload.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        raw = f.read()
-    return _parse_idx(raw, path)
-
-
-def _parse_idx(raw, path):
-    """The array in the bytes of an IDX file (see :func:`read_idx`); errors name ``path``."""
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = _gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"{path}: damaged gzip data ({exc})") from None
-
-    if len(raw) < 4:
-        raise ValueError(f"{path}: {len(raw)} bytes, too short for an IDX header (4 bytes at least)")
-    if raw[0] != 0 or raw[1] != 0:
-        raise ValueError(
-            f"{path}: bad magic number 0x{raw[:4].hex()}: an IDX file starts with two zero bytes"
-        )
-    code, ndim = raw[2], raw[3]
-    if code not in _IDX_TYPES:
-        known = ", ".join(f"0x{c:02X}" for c in _IDX_TYPES)
-        raise ValueError(f"{path}: unknown IDX type byte 0x{code:02X} (expected one of {known})")
-    if ndim == 0:
-        raise ValueError(f"{path}: IDX header declares 0 dimensions")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes, {ndim} dimensions need {header})")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = _IDX_TYPES[code]
-    count = math.prod(shape)
-    expected, actual = count * dtype.itemsize, len(raw) - header
-    if actual < expected:
-        raise ValueError(
-            f"{path}: truncated: shape {shape} of {dtype.newbyteorder('=')} needs {expected} data bytes, "
-            f"the file has {actual}"
-        )
-    if actual > expected:
-        raise ValueError(
-            f"{path}: {actual - expected} extra bytes after the {expected} data bytes of shape {shape}"
-        )
-    data = np.frombuffer(raw, dtype=dtype, count=count, offset=header).reshape(shape)
-    # astype copies: the result is writable, in native byte order, and does not pin the raw bytes.
-    return data.astype(dtype.newbyteorder("="))
+    with _open_regular(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        first = f.read(2)
+        packed = first == b"\x1f\x8b"
+        stream = _IdxStream(path, size * _MAX_DEFLATE_RATIO if packed else size,
+                            exact_size=None if packed else size)
+        stream.feed(first)
+        while chunk := f.read(_CHUNK):
+            stream.feed(chunk)
+        return stream.finish()
 
 
 def write_idx(path, array, gzip=False):
@@ -392,6 +532,19 @@ _IDX_STEMS = {
     "train": (("train-images", "idx3-ubyte"), ("train-labels", "idx1-ubyte")),
     "test": (("t10k-images", "idx3-ubyte"), ("t10k-labels", "idx1-ubyte")),
 }
+
+
+def _check_pixel_dtype(dtype):
+    """``dtype`` as a numpy floating dtype (pixels are scaled to [0, 1])."""
+    try:
+        checked = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        checked = None
+    if checked is None or checked.kind != "f":
+        shown = f"{type(dtype).__name__} {dtype!r}" if checked is None else str(checked)
+        raise TypeError(f"dtype: expected a floating dtype for pixels scaled to [0, 1] "
+                        f"(numpy.float32, numpy.float64), got {shown}")
+    return checked
 
 
 def _check_kind(kind):
@@ -450,9 +603,8 @@ def load_idx_dir(path, kind="train", flatten=True, dtype=np.float32):
         If a file is damaged, or image and label counts differ.
     """
     kind = _check_kind(kind)
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"dtype: expected a floating dtype for pixels scaled to [0, 1], got {dtype}")
+    dtype = _check_pixel_dtype(dtype)
+    validate_params(dict(flatten=flatten), dict(flatten=["boolean"]))
     directory = Path(path).expanduser()
     expected = " and ".join(f"{p}-{i}[.gz]" for p, i in _IDX_STEMS[kind])
     if not directory.is_dir():
@@ -551,27 +703,80 @@ FASHION_MNIST_SHA256 = {
 FASHION_MNIST_SYSTEM_DIRS = ("/usr/share/datasets/fashion-mnist",)
 
 _USER_AGENT = "structlearn (https://pypi.org/project/structlearn/)"
+#: most extra attempts per mirror
+_MAX_RETRIES = 100
+
+
+#: the size of every file of the two tables above, by SHA-256: a download of one of them is cut
+#: off past this size, and its deadline is computed from it
+_KNOWN_SIZES = {
+    MNIST_SHA256["train-images-idx3-ubyte.gz"]: 9912422,
+    MNIST_SHA256["train-labels-idx1-ubyte.gz"]: 28881,
+    MNIST_SHA256["t10k-images-idx3-ubyte.gz"]: 1648877,
+    MNIST_SHA256["t10k-labels-idx1-ubyte.gz"]: 4542,
+    FASHION_MNIST_SHA256["train-images-idx3-ubyte.gz"]: 26421880,
+    FASHION_MNIST_SHA256["train-labels-idx1-ubyte.gz"]: 29515,
+    FASHION_MNIST_SHA256["t10k-images-idx3-ubyte.gz"]: 4422102,
+    FASHION_MNIST_SHA256["t10k-labels-idx1-ubyte.gz"]: 5148,
+}
+#: the size cap of a file whose size is not known (a checksum the caller gave)
+_MAX_DOWNLOAD_BYTES = 256 << 20
+#: the slowest average transfer rate accepted (bytes per second): one attempt's deadline is
+#: ``timeout + expected size / _MIN_RATE``
+_MIN_RATE = 20_000
+#: the longest ``timeout`` accepted (seconds)
+_MAX_TIMEOUT = 86400.0
 
 
 def _fetch_verified(url, destination, sha256, timeout):
     """Download ``url`` into ``destination`` (:func:`~structlearn.files.atomic_write`), verified
-    (SHA-256 and IDX header) before it takes the destination's name."""
+    (SHA-256 and IDX header) before it takes the destination's name.
+
+    Bounded: never more than the expected size is read (known files: their size; others:
+    :data:`_MAX_DOWNLOAD_BYTES`), and the whole attempt has a deadline of ``timeout`` plus the
+    time to receive that size at :data:`_MIN_RATE`; each read waits at most ``timeout``.
+    """
+    cap = _KNOWN_SIZES.get(sha256, _MAX_DOWNLOAD_BYTES)
+    budget = timeout + cap / _MIN_RATE
 
     def fetch(out):
-        digest, chunks = hashlib.sha256(), []
+        deadline = time.monotonic() + budget
+        digest, received, invalid = hashlib.sha256(), 0, None
+        check = _IdxStream(url, cap * _MAX_DEFLATE_RATIO, keep=False)
         # A fresh opener per download, so proxy settings from the environment are read now.
         request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
         opener = urllib.request.build_opener()
         with opener.open(request, timeout=timeout) as resp:
-            while chunk := resp.read(1 << 16):
+            announced = (resp.headers.get("Content-Length") or "").strip()
+            if announced.isdigit() and int(announced) > cap:
+                raise ValueError(f"refused: the server announces {int(announced)} bytes, more "
+                                 f"than the expected {cap}")
+            while True:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the download passed its deadline of {budget:.0f} s "
+                                       f"({received} bytes received; slower than "
+                                       f"{_MIN_RATE} bytes/s on average)")
+                # read1 returns what one receive gives: the deadline is checked between reads
+                chunk = resp.read1(1 << 16) if hasattr(resp, "read1") else resp.read(1 << 16)
+                if not chunk:
+                    break
+                received += len(chunk)
+                if received > cap:
+                    raise ValueError(f"refused: more than the expected {cap} bytes")
                 digest.update(chunk)
                 out.write(chunk)
-                chunks.append(chunk)
+                if invalid is None:  # reported after the checksum, the decisive check
+                    try:
+                        check.feed(chunk)
+                    except ValueError as exc:
+                        invalid = exc
         # raising here, inside the writer, removes the temporary file: nothing reaches the cache
         if digest.hexdigest() != sha256:
             raise ValueError(f"SHA-256 mismatch: expected {sha256}, got {digest.hexdigest()}")
         try:
-            _parse_idx(b"".join(chunks), url)
+            if invalid is not None:
+                raise invalid
+            check.finish()
         except ValueError as exc:
             raise ValueError(f"not a valid IDX file ({exc})") from None
 
@@ -615,12 +820,24 @@ def _load_idx_dataset(
 ):
     """The lookup order shared by MNIST and Fashion-MNIST; see :func:`load_mnist`."""
     kind = _check_kind(kind)
+    _check_pixel_dtype(dtype)
+    validate_params(dict(download=download, flatten=flatten, retries=retries, timeout=timeout),
+                    dict(download=["boolean"], flatten=["boolean"],
+                         retries=[Interval(int, 0, _MAX_RETRIES)],
+                         timeout=[Interval(float, 0.0, _MAX_TIMEOUT, closed="right")]))
+    retries, timeout = int(retries), float(timeout)
     mirrors = default_mirrors if mirrors is None else mirrors
-    mirrors = (mirrors,) if isinstance(mirrors, str) else tuple(mirrors)
+    mirrors = (mirrors,) if isinstance(mirrors, str) else mirrors
+    check_each("mirrors", mirrors, [InstanceOf(str, "a URL string")], allow_empty=True)
+    mirrors = tuple(mirrors)
+    if checksums is not None and not isinstance(checksums, Mapping):
+        raise TypeError(f"checksums: expected a mapping of file name to SHA-256, got "
+                        f"{type(checksums).__name__} {checksums!r:.80}")
     checksums = default_checksums if checksums is None else dict(checksums)
-    retries = check_positive_int(retries, "retries", minimum=0)
-    if not isinstance(timeout, numbers.Real) or not timeout > 0:
-        raise ValueError(f"timeout: expected a number of seconds > 0, got {timeout!r}")
+    for key, value in checksums.items():
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+            raise ValueError(f"checksums[{key!r}]: expected a SHA-256 as 64 hex digits, got "
+                             f"{value!r:.80}")
 
     if path is None:
         path = os.environ.get(env_var) or None
@@ -685,10 +902,13 @@ def load_mnist(
     dtype : floating dtype, default numpy.float32
         dtype of the pixels, scaled to [0, 1].
     retries : int, default 2
-        Extra attempts per mirror after a network error (not after an HTTP 4xx or a checksum mismatch,
+        Extra attempts per mirror (0 to 100) after a network error (not after an HTTP 4xx or a checksum mismatch,
         which asking again will not fix).
     timeout : float, default 30.0
-        Seconds to wait for a connection or for each read from it.
+        Seconds to wait for a connection or for each read from it (finite, at most a day). Each
+        attempt also has a total deadline: ``timeout`` plus the time to receive the file's
+        expected size at 20 kB/s; and never more than that size is read (for a checksum the
+        table does not know, 256 MiB).
 
     Returns
     -------

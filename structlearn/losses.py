@@ -166,7 +166,11 @@ def get_loss(name) -> Loss:
     try:
         return LOSSES[name]
     except (KeyError, TypeError):
-        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {name!r}") from None
+        valid = ", ".join(repr(n) for n in sorted(LOSSES))
+        if not isinstance(name, str):
+            raise TypeError(f"loss: expected one of {valid} or a Loss, got "
+                            f"{type(name).__name__} {name!r:.80}") from None
+        raise ValueError(f"loss: expected one of {valid}, got {name!r:.80}") from None
 
 
 def default_loss_for(output_activation: str) -> str:

@@ -53,7 +53,7 @@ from .losses import LOSSES, Loss, get_loss
 from .network import Network
 from .optim import Optimizer, get_optimizer
 from .train import evaluate, train
-from .validation import Check, InstanceOf, Interval, Options, check_each, check_rng
+from .validation import Check, InstanceOf, Interval, Options, check_array, check_each, check_rng
 
 __all__ = ["hessian_diagonal", "block_views", "saliencies", "remove_dead_units",
            "OptimalBrainDamage", "CRITERIA"]
@@ -84,11 +84,15 @@ def saliencies(network, X, y, mode="lm", loss=None, *, hessian=None):
     -------
     ndarray aligned with ``network.params``; masked weights get 0.
     """
+    if not isinstance(network, Network):
+        raise TypeError(f"network: expected a structlearn Network, got "
+                        f"{type(network).__name__}")
     if hessian is None:
         hessian = hessian_diagonal(network, X, y, mode=mode, loss=loss)
-    hessian = np.asarray(hessian)
+    else:
+        hessian = check_array(hessian, "hessian", ndim=None)
     if hessian.shape != network.params.shape:
-        raise ValueError(f"hessian must have shape {network.params.shape} (network.params), "
+        raise ValueError(f"hessian: expected shape {network.params.shape} (network.params), "
                          f"got {hessian.shape}")
     return 0.5 * hessian * network.params * network.params
 
@@ -108,6 +112,9 @@ def remove_dead_units(network):
     -------
     int : the number of units removed.
     """
+    if not isinstance(network, Network):
+        raise TypeError(f"network: expected a structlearn Network, got "
+                        f"{type(network).__name__}")
     removed = 0
     while True:
         for k in range(len(network.blocks) - 1):

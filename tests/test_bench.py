@@ -11,8 +11,8 @@ from structlearn.bench import registry
 from structlearn.bench import runner as runner_mod
 from structlearn.bench import suites as suites_mod
 from structlearn.bench.report import summarize, write_report
-from structlearn.bench.runner import (ResultsExistError, comparable, final_rows, read_results,
-                                      run_suite, run_trial)
+from structlearn.bench.runner import (ResultsExistError, ResultsStore, comparable, final_rows,
+                                      read_results, run_suite, run_trial)
 from structlearn.bench.suites import SelectionError, TrialSpec, build_suite, parse_seeds, trial_id
 from structlearn.cli import main
 
@@ -481,6 +481,22 @@ def test_cli_bad_input(fake, tmp_path, capsys):
     assert main(["bench"]) == 2  # argparse: missing suite
     assert main([]) == 2
     assert not os.listdir(tmp_path)
+
+
+def test_run_suite_in_an_open_store_and_the_cli_refusing_a_held_folder(fake, tmp_path, capsys):
+    """The CLI holds DIR's lock through trials, run log and report (a store the caller opened
+    stays open after run_suite); a bench on a folder someone holds is refused, exit 2."""
+    out = tmp_path / "r"
+    with ResultsStore(out, command="someone else") as store:
+        summary = run_suite(build_suite("fake"), store, progress=False)
+        assert summary.ok == 5 and store.is_open
+        store.log_run({"command": "x"})
+        assert main(["bench", "fake", "--plugin", FAKE, "--out", str(out), "--overwrite"]) == 2
+        err = capsys.readouterr().err
+        assert "is in use by another run" in err and "command: someone else" in err
+    assert len(read_results(out)) == 5  # --overwrite removed nothing
+    assert main(["bench", "fake", "--plugin", FAKE, "--out", str(out), "--overwrite",
+                 "--quiet", "--no-report"]) == 0
 
 
 def test_cli_bench_resume_report_and_list(fake, tmp_path, capsys):

@@ -241,7 +241,7 @@ def test_bad_labels_and_targets():
 def test_bad_constructor_and_edit_arguments():
     with pytest.raises(ValueError, match="sizes must be"):
         Network.mlp([3])
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match="activation: expected one of"):
         Network.mlp([2, 2, 1], hidden="swish")
     net = Network.mlp([2, 2, 1], rng=0)
     with pytest.raises(ValueError, match="block must be a hidden block"):

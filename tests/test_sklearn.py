@@ -24,7 +24,7 @@ WRAPS = {
     CascadeCorrelationClassifier: (CascadeCorrelation, {}),
     CascadeCorrelationRegressor: (CascadeCorrelation, {}),
     DNCClassifier: (DynamicNodeCreation, {}),
-    DNCRegressor: (DynamicNodeCreation, {"output": "linear"}),
+    DNCRegressor: (DynamicNodeCreation, {"output": "linear", "optimizer": "adam"}),
     OBDMLPClassifier: (OptimalBrainDamage, {}),
     OBDMLPRegressor: (OptimalBrainDamage, {}),
 }
@@ -38,7 +38,10 @@ def _small():
         CascadeCorrelationRegressor(max_hidden_units=3, output_epochs=50, candidate_epochs=30,
                                     random_state=0),
         DNCClassifier(max_epochs=100, window=25, learning_rate=0.05, max_units=4, random_state=0),
-        DNCRegressor(max_epochs=100, window=25, learning_rate=0.01, max_units=4, random_state=0),
+        # back-propagation with a small step, as before Adam became the regressor's default: a
+        # 100-epoch budget is too short for Adam's 0.001
+        DNCRegressor(max_epochs=100, window=25, optimizer=None, learning_rate=0.01, max_units=4,
+                     random_state=0),
         OBDMLPClassifier(hidden_layer_sizes=(8,), epochs=60, batch_size=16, retrain_epochs=5,
                          random_state=0),
         OBDMLPRegressor(hidden_layer_sizes=(8,), epochs=60, batch_size=16, retrain_epochs=5,
@@ -165,6 +168,32 @@ def test_regressors_fit_a_smooth_function():
     assert cc.score(X, y) > 0.9
     Y2 = np.column_stack([y, -y])
     assert cc.fit(X, Y2).predict(X).shape == (120, 2)
+
+
+@pytest.mark.parametrize("random_state", [0, 1])
+def test_dnc_regressor_defaults_do_not_diverge(random_state):
+    """Issue 16, item 12: DNCRegressor() with its defaults on the data of scikit-learn's
+    check_estimators_overwrite_params (21 blob points, targets 0/1/2) raised TrainingDiverged
+    (loss inf at epoch 4624): the default SGD step is sized for sigmoid outputs. It now fits."""
+    from sklearn.datasets import make_blobs
+    X, y = make_blobs(random_state=0, n_samples=21)
+    est = DNCRegressor(random_state=random_state).fit(X, y)
+    assert np.all(np.isfinite(est.network_.params))
+    assert est.stop_reason_ == "criterion"
+    assert est.score(X, y) > 0.99
+
+
+def test_dnc_regressor_defaults_on_standardised_regression_data():
+    """The same default on scikit-learn's standardised regression set (200 points, 10
+    features) diverged after 35 epochs: the pattern-summed step grows with the batch."""
+    from sklearn.datasets import make_regression
+    X, y = make_regression(n_samples=200, n_features=10, n_informative=1, bias=5.0, noise=4.0,
+                           random_state=42)
+    X = StandardScaler().fit_transform(X)
+    y = StandardScaler().fit_transform(y[:, None]).ravel()
+    est = DNCRegressor(max_epochs=3000, random_state=0).fit(X, y)
+    assert np.all(np.isfinite(est.network_.params))
+    assert est.score(X, y) > 0.8
 
 
 def test_pipeline_gridsearch_cross_val_score():

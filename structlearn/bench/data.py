@@ -63,24 +63,29 @@ _BOOLEAN = {"parity": (ds.parity, 2, 10), "symmetry": (ds.symmetry, 2, 12),
 
 
 def check_dataset_name(name) -> str:
-    """Raise a ValueError listing the valid names if ``name`` is not one."""
+    """Raise a ValueError listing the valid names if ``name`` is not one.
+
+    Sizes are checked here, from the name, before anything is built: ``encoder`` up to
+    1024 patterns, the Boolean tasks in their ranges.
+    """
     if not isinstance(name, str):
-        raise TypeError(f"dataset must be a string, got {type(name).__name__}")
-    m = re.fullmatch(r"(parity|symmetry|addition|encoder)(\d+)", name)
+        raise TypeError(f"dataset: expected a string, got {type(name).__name__} {name!r:.80}")
     if name in ("xor", "two_spirals", "mnist", "fashion_mnist", "mnist_small",
                 "fashion_mnist_small"):
         return name
+    m = re.fullmatch(r"(parity|symmetry|addition|encoder)(\d{1,9})", name)
     if m:
         kind, n = m.group(1), int(m.group(2))
         if kind == "encoder":
-            if n < 2 or n & (n - 1):
-                raise ValueError(f"dataset {name!r}: the encoder size must be a power of two >= 2")
+            if n < 2 or n & (n - 1) or n > ds._MAX_ENCODER:
+                raise ValueError(f"dataset {name!r}: expected an encoder size that is a power of "
+                                 f"two in [2, {ds._MAX_ENCODER}], got {n}")
             return name
         lo, hi = _BOOLEAN[kind][1:]
         if lo <= n <= hi:
             return name
-        raise ValueError(f"dataset {name!r}: {kind} takes N in [{lo}, {hi}]")
-    raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASET_PATTERNS)} "
+        raise ValueError(f"dataset {name!r}: expected N in [{lo}, {hi}] for {kind}, got {n}")
+    raise ValueError(f"unknown dataset {name!r:.80}; valid names: {', '.join(DATASET_PATTERNS)} "
                      "(N a number, e.g. parity4, encoder8)")
 
 

@@ -33,7 +33,8 @@ from collections import OrderedDict
 import numpy as np
 
 from ..files import atomic_write
-from .runner import RESULTS, final_rows, read_results
+from .runner import (MAX_ROW_BYTES, RESULTS, RUNS, ResultsStoreError, read_lines, open_regular,
+                     final_rows, read_results, row_file)
 
 __all__ = ["summarize", "write_report", "load_rows", "SUMMARY_COLUMNS", "group_rows"]
 
@@ -47,11 +48,16 @@ SUMMARY_COLUMNS = [
 ]
 
 _FIGURE_PREFIXES = ("learning_curves_", "network_size_", "decision_")
+#: largest curve file the report reads (a long run's History is a few MB)
+MAX_CURVE_BYTES = 256 << 20
 
 
 # -------------------------------------------------------------------- rows
 def load_rows(out_dir, warn=None) -> list[dict]:
-    """The rows that count (one per trial_id, see :func:`~.runner.final_rows`)."""
+    """The rows that count (one per trial_id, see :func:`~.runner.final_rows`).
+
+    Malformed rows (see :func:`~.runner.row_problem`) are skipped with a warning.
+    """
     path = os.path.join(out_dir, RESULTS)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no {RESULTS} in {os.fspath(out_dir)!r}: run "
@@ -225,16 +231,40 @@ def _group_name(g):
 
 
 def _load_history(out_dir, row, warn):
+    """The trial's History, or None (with a warning) when its curve file is missing, outside
+    the results folder, too large or not a History."""
     from ..history import History
 
-    rel = row.get("curve")
-    if not rel:
-        return None
     try:
-        return History.load(os.path.join(out_dir, rel))
-    except (OSError, ValueError) as exc:
+        path = row_file(out_dir, row, "curve", max_bytes=MAX_CURVE_BYTES)
+        if path is None:
+            return None
+        with open_regular(path) as fh:
+            data = json.loads(fh.read(MAX_CURVE_BYTES + 1))
+        history = History.from_dict(data)
+        _check_history(history)
+        return history
+    except (OSError, ValueError, TypeError, KeyError, RecursionError, ResultsStoreError) as exc:
         warn(f"cannot read the curve of trial {row['trial_id']} ({exc})")
         return None
+
+
+def _check_history(history):
+    """Raise ValueError unless ``history`` has what the figures read: rows with a numeric
+    epoch and numeric (or absent) loss, accuracy, units and weights."""
+    if not isinstance(history.rows, list) or not isinstance(history.events, list):
+        raise ValueError("rows and events must be lists")
+    for i, r in enumerate(history.rows):
+        if not isinstance(r, dict):
+            raise ValueError(f"row {i}: expected an object, got {type(r).__name__}")
+        for key in ("epoch", "loss", "accuracy", "units", "weights", "seconds"):
+            v = r.get(key)
+            if (v is None and key != "epoch") or (isinstance(v, (int, float))
+                                                  and not isinstance(v, bool)):
+                continue
+            raise ValueError(f"row {i}: {key}: expected a number, got {v!r:.40}")
+    if not all(isinstance(e, dict) for e in history.events):
+        raise ValueError("events must be objects")
 
 
 def _size_changes(histories):
@@ -263,47 +293,61 @@ def _make_figures(out_dir, summary, warn):
     figures = []
     datasets = list(OrderedDict.fromkeys(line["dataset"] for line in summary))
     for ds in datasets:
-        groups = [line["_group"] for line in summary if line["dataset"] == ds]
-        hist = OrderedDict()
-        for g in groups:
-            hs = [h for r in sorted(g["rows"], key=lambda r: r["seed"])
-                  if r.get("status") == "ok" for h in [_load_history(out_dir, r, warn)]
-                  if h is not None and len(h)]
-            if hs:
-                hist[_group_name(g)] = hs
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", ds)
-        if hist:
-            has_acc = any(np.isfinite(h.column("accuracy")).any() for hs in hist.values()
-                          for h in hs)
-            fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(11 if has_acc else 6.5, 4.3),
+        try:
+            figures += _dataset_figures(out_dir, ds, summary, fig_dir, colors, warn)
+        except Exception as exc:  # noqa: BLE001 - a report never fails on a figure
+            plt.close("all")
+            warn(f"figures of {ds}: skipped ({type(exc).__name__}: {exc})")
+    return figures
+
+
+def _dataset_figures(out_dir, ds, summary, fig_dir, colors, warn):
+    """The figures of one data set: ``[(dataset, title, relative path), ...]``."""
+    from .. import plotting
+    import matplotlib.pyplot as plt
+
+    figures = []
+    groups = [line["_group"] for line in summary if line["dataset"] == ds]
+    hist = OrderedDict()
+    for g in groups:
+        hs = [h for r in sorted(g["rows"], key=lambda r: r["seed"])
+              if r.get("status") == "ok" for h in [_load_history(out_dir, r, warn)]
+              if h is not None and len(h)]
+        if hs:
+            hist[_group_name(g)] = hs
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", ds)
+    if hist:
+        has_acc = any(np.isfinite(h.column("accuracy")).any() for hs in hist.values()
+                      for h in hs)
+        fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(11 if has_acc else 6.5, 4.3),
+                                 layout="constrained", squeeze=False)
+        plotting.plot_learning_curves(hist, ax=axes[0, 0], colors=colors,
+                                      title="Training loss (each algorithm's own loss)")
+        if has_acc:
+            plotting.plot_learning_curves(hist, metric="accuracy", ax=axes[0, 1],
+                                          colors=colors, logy=False,
+                                          title="Training accuracy")
+            axes[0, 1].set_ylim(top=1.02)
+        fig.suptitle(f"{ds}: learning curves (median and 25–75% band over seeds)")
+        path = os.path.join(fig_dir, f"learning_curves_{safe}.png")
+        plotting.save_figure(fig, path)
+        figures.append((ds, f"{ds}: learning curves", os.path.relpath(path, out_dir)))
+        changing = OrderedDict((k, v) for k, v in hist.items() if _size_changes(v))
+        if changing:
+            changes = set().union(*(_size_changes(v) for v in changing.values()))
+            cols = [c for c in ("units", "weights") if c in changes]
+            fig, axes = plt.subplots(1, len(cols), figsize=(5.5 * len(cols), 4.3),
                                      layout="constrained", squeeze=False)
-            plotting.plot_learning_curves(hist, ax=axes[0, 0], colors=colors,
-                                          title="Training loss (each algorithm's own loss)")
-            if has_acc:
-                plotting.plot_learning_curves(hist, metric="accuracy", ax=axes[0, 1],
-                                              colors=colors, logy=False,
-                                              title="Training accuracy")
-                axes[0, 1].set_ylim(top=1.02)
-            fig.suptitle(f"{ds}: learning curves (median and 25–75% band over seeds)")
-            path = os.path.join(fig_dir, f"learning_curves_{safe}.png")
+            for ax, col in zip(axes[0], cols):
+                plotting.plot_network_size(changing, what=col, ax=ax, colors=colors)
+            fig.suptitle(f"{ds}: network size during training (median and 25–75% band)")
+            path = os.path.join(fig_dir, f"network_size_{safe}.png")
             plotting.save_figure(fig, path)
-            figures.append((ds, f"{ds}: learning curves", os.path.relpath(path, out_dir)))
-            changing = OrderedDict((k, v) for k, v in hist.items() if _size_changes(v))
-            if changing:
-                changes = set().union(*(_size_changes(v) for v in changing.values()))
-                cols = [c for c in ("units", "weights") if c in changes]
-                fig, axes = plt.subplots(1, len(cols), figsize=(5.5 * len(cols), 4.3),
-                                         layout="constrained", squeeze=False)
-                for ax, col in zip(axes[0], cols):
-                    plotting.plot_network_size(changing, what=col, ax=ax, colors=colors)
-                fig.suptitle(f"{ds}: network size during training (median and 25–75% band)")
-                path = os.path.join(fig_dir, f"network_size_{safe}.png")
-                plotting.save_figure(fig, path)
-                figures.append((ds, f"{ds}: network size against epoch",
-                                os.path.relpath(path, out_dir)))
-        path = _decision_figure(out_dir, ds, groups, fig_dir, safe, warn)
-        if path:
-            figures.append((ds, f"{ds}: decision regions", os.path.relpath(path, out_dir)))
+            figures.append((ds, f"{ds}: network size against epoch",
+                            os.path.relpath(path, out_dir)))
+    path = _decision_figure(out_dir, ds, groups, fig_dir, safe, warn)
+    if path:
+        figures.append((ds, f"{ds}: decision regions", os.path.relpath(path, out_dir)))
     return figures
 
 
@@ -322,8 +366,8 @@ def _decision_figure(out_dir, ds, groups, fig_dir, safe, warn):
             continue
         row = ok[0]
         try:
-            net = Network.load(os.path.join(out_dir, row["network"]))
-        except (OSError, ValueError) as exc:
+            net = Network.load(row_file(out_dir, row, "network"))
+        except (OSError, ValueError, ResultsStoreError) as exc:
             warn(f"cannot read the network of trial {row['trial_id']} ({exc})")
             continue
         if net.n_inputs != 2:
@@ -345,7 +389,7 @@ def _decision_figure(out_dir, ds, groups, fig_dir, safe, warn):
     for ax, (g, row, net) in zip(axes.ravel(), panels):
         acc = row.get("train_accuracy")
         detail = f"seed {row['seed']}, {net.n_hidden_units} hidden units"
-        if acc is not None:
+        if isinstance(acc, (int, float)) and not isinstance(acc, bool):
             detail += f", train acc {acc:.3f}"
         plotting.plot_decision_boundary(net, data.X_train, data.y_train, ax=ax,
                                         title=f"{_group_name(g)}\n{detail}")
@@ -366,7 +410,8 @@ def _environment_md(rows):
            "|---|---|---|---|---|---:|---:|"]
     for env, n in envs.values():
         commit = env.get("git_commit")
-        commit = (commit[:12] + (" (modified)" if env.get("git_dirty") else "")) if commit else "–"
+        commit = (str(commit)[:12] + (" (modified)" if env.get("git_dirty") else "")) \
+            if commit else "–"
         out.append(f"| {env.get('structlearn', '–')} | {commit} | {env.get('numpy', '–')} | "
                    f"{env.get('python', '–')} | {_md_escape(env.get('platform', '–'))} | "
                    f"{env.get('cpu_count', '–')} | {n} |")
@@ -391,20 +436,24 @@ def _errors_md(rows):
 
 def _runs_md(out_dir):
     """The bench commands that wrote this directory (DIR/runs.jsonl, written by the CLI)."""
-    path = os.path.join(out_dir, "runs.jsonl")
-    if not os.path.exists(path):
+    path = os.path.join(out_dir, RUNS)
+    if not os.path.lexists(path):
         return ""
     out = ["| started | command | trials run | ok | failed | skipped | seconds |",
            "|---|---|---:|---:|---:|---:|---:|"]
-    with open(path) as fh:
-        for line in fh:
-            try:
-                r = json.loads(line)
-                out.append(f"| {r['started']} | `{_md_escape(r['command'])}` | {r['ran']} | "
-                           f"{r['ok']} | {r['errors']} | {r['skipped']} | {r['seconds']}"
-                           + (" (interrupted)" if r.get("interrupted") else "") + " |")
-            except (ValueError, KeyError, TypeError):
-                continue  # a torn line of a killed run
+    try:
+        with open_regular(path) as fh:
+            for _, line in read_lines(fh, MAX_ROW_BYTES):
+                try:
+                    r = json.loads(line)
+                    out.append(f"| {_md_escape(r['started'])} | `{_md_escape(r['command'])}` | "
+                               f"{r['ran']} | {r['ok']} | {r['errors']} | {r['skipped']} | "
+                               f"{r['seconds']}" + (" (interrupted)" if r.get("interrupted")
+                                                    else "") + " |")
+                except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                    continue  # a torn line of a killed run, or a line too long to read
+    except (OSError, ResultsStoreError):
+        return ""
     return "\n".join(out) if len(out) > 2 else ""
 
 

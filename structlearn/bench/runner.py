@@ -2,19 +2,33 @@
 
 Layout of an output directory::
 
+    DIR/run.lock                 the store's lock: who is writing DIR now (pid, host, command)
     DIR/results.jsonl            one JSON row per finished trial (appended)
     DIR/curves/<trial_id>.json   the trial's History (per-epoch rows and events)
     DIR/networks/<trial_id>.npz  the trial's final network, when it returned one
+    DIR/runs.jsonl               one line per ``structlearn bench`` command that wrote DIR
 
 Guarantees:
 
+* One writer at a time. A :class:`ResultsStore` owns DIR while it is open: it holds an
+  exclusive ``fcntl.flock`` on ``DIR/run.lock`` (the kernel drops it when the holder dies, so a
+  killed run never leaves a stale lock) and writes its pid, host, command line and start time in
+  it. A second writer is refused at once, with :class:`ResultsLockedError` naming the holder (it
+  does not wait: a benchmark can run for hours). ``overwrite=True`` clears DIR only once the
+  lock is held, so it never removes what a live run owns; two ``resume=True`` runs never run a
+  trial twice (the second is refused).
 * A row is written with a single ``write`` of one complete line, then flushed
   and ``fsync``-ed, so a run killed at any moment loses at most the trials in
   flight.  A truncated last line (the process died inside the write) is
-  ignored when reading and cut off before appending.
+  ignored when reading and cut off before appending.  Before each row the store checks that
+  ``results.jsonl`` is still the file it opened (not removed or replaced behind its back).
 * The curve and network files are written atomically
   (:func:`structlearn.files.atomic_write`: temporary file, then ``os.replace``)
   *before* the row, so a row never points at a missing file.
+* Reading is bounded and strict: only regular files are read, lines longer than
+  :data:`MAX_ROW_BYTES` are skipped, a row that parses but lacks a configuration key (or has
+  one of the wrong type) is skipped with a warning, and a row's ``curve``/``network`` path is
+  followed only inside DIR (:func:`row_file`).
 * A trial that raises becomes a row with ``status: "error"`` and the
   exception's type, message and traceback; the run goes on.  ``resume=True``
   skips trials with an ``"ok"`` row and retries the errors.
@@ -22,7 +36,9 @@ Guarantees:
   :func:`structlearn.parallel.process_pool`), in this process (``jobs == 1``),
   or on a Dask cluster (``dask="local"`` or an address); each runs with BLAS
   limited to ``threads`` threads, so the rows are the same on every path (up
-  to the timing and environment columns: ``wall_time``, ``env``).
+  to the timing and environment columns: ``wall_time``, ``env``).  Worker processes die with
+  the process that started them (``PR_SET_PDEATHSIG`` on Linux, a watching thread elsewhere):
+  a ``kill -9`` of the run leaves no orphan computing for nobody.
 * Everything is computed on the workers and written here, by the parent, so a
   remote cluster needs no shared file system.
 """
@@ -30,35 +46,61 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import functools
 import json
 import os
 import platform
+import re
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
+import weakref
 from dataclasses import dataclass, field
 
 from ..files import atomic_write
 from ..history import History, plain
 from ..parallel import blas_env, blas_threads, process_pool
+from ..validation import Interval, validate_params
 from .suites import TrialSpec, load_plugins
 
-__all__ = ["run_suite", "run_trial", "RunSummary", "ResultsExistError", "ExtraMissingError",
-           "read_results",
-           "final_rows", "environment", "RESULTS", "TIMING_COLUMNS", "comparable"]
+__all__ = ["run_suite", "run_trial", "RunSummary", "ResultsStore", "ResultsExistError",
+           "ResultsLockedError", "ResultsStoreError", "ExtraMissingError", "read_results",
+           "row_problem", "row_file", "final_rows", "environment", "RESULTS", "LOCK",
+           "TIMING_COLUMNS", "MAX_ROW_BYTES", "MAX_JOBS", "comparable", "die_with_parent"]
 
 RESULTS = "results.jsonl"
+#: the store's lock file (holds the writer's pid, host and command while a run owns DIR)
+LOCK = "run.lock"
+RUNS = "runs.jsonl"
 #: columns that legitimately differ between two runs of the same trial
 TIMING_COLUMNS = ("wall_time", "env")
 #: keys the runner writes; a trial's row may not use them
 RESERVED = ("trial_id", "algorithm", "label", "params", "dataset", "seed", "status", "error",
             "wall_time", "curve", "network", "env")
+#: longest line of results.jsonl that is read (a row with a long traceback is a few KB)
+MAX_ROW_BYTES = 16 << 20
+#: largest lock file content read back (the holder's description)
+_MAX_LOCK_BYTES = 64 << 10
+#: most worker processes and BLAS threads per trial accepted
+MAX_JOBS = 1024
 
 
 class ResultsExistError(ValueError):
     """The output directory already holds results and neither resume nor overwrite was asked."""
+
+
+class ResultsStoreError(RuntimeError):
+    """The output directory cannot be used as a results store (locked, or changed behind the
+    store's back)."""
+
+
+class ResultsLockedError(ResultsStoreError):
+    """Another live run holds the output directory's lock."""
 
 
 class ExtraMissingError(RuntimeError):
@@ -199,36 +241,144 @@ def _run_trial(spec, plugins, threads, save_network):
     return dict(row=row, history=history, network=network)
 
 
-# --------------------------------------------------------------- results file
+# --------------------------------------------------------------- reading
+def open_regular(path):
+    """A binary file object for ``path``, refused unless it is a regular file.
+
+    Opened non-blocking and checked with ``fstat`` before anything is read, so a FIFO does
+    not block and ``/dev/zero`` is not read until memory runs out.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ResultsStoreError(f"{os.fspath(path)}: not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_lines(fh, limit):
+    """``(number, line)`` for every line of ``fh`` (the last one without its newline when
+    the file does not end with one); a line longer than ``limit`` bytes comes as ``None``
+    and is never held in memory whole."""
+    number = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (more := fh.readline(1 << 20)) and not more.endswith(b"\n"):
+                pass
+            yield number, None
+            continue
+        yield number, line
+
+
+_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+#: the keys every row has, with their types (a row is skipped when one is missing or wrong)
+_ROW_KEYS = {"trial_id": str, "algorithm": str, "dataset": str, "seed": int, "status": str}
+#: keys a row may lack, and the types they must have when present (None always allowed)
+_OPTIONAL_KEYS = {"params": dict, "label": str, "error": dict, "env": dict,
+                  "wall_time": (int, float), "curve": str, "network": str}
+
+
+def row_problem(row) -> str | None:
+    """What makes ``row`` unusable as a result row (None when it is fine).
+
+    Every reader goes through this (the report, resume): a row that parses but lacks a
+    configuration key, or has one of the wrong type, is reported and skipped, never a
+    ``KeyError`` further on.
+    """
+    if not isinstance(row, dict):
+        return f"expected a JSON object, got {type(row).__name__}"
+    for key, kind in _ROW_KEYS.items():
+        if key not in row:
+            return f"missing key {key!r}"
+        value = row[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"{key}: expected {kind.__name__}, got {type(value).__name__} {value!r:.60}"
+    if not _ID.fullmatch(row["trial_id"]):
+        return (f"trial_id: expected 1 to 128 letters, digits, '_' or '-', got "
+                f"{row['trial_id']!r:.60}")
+    if row["status"] not in ("ok", "error"):
+        return f"status: expected 'ok' or 'error', got {row['status']!r:.60}"
+    for key, kind in _OPTIONAL_KEYS.items():
+        value = row.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            want = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            return f"{key}: expected {want} or null, got {type(value).__name__} {value!r:.60}"
+    return None
+
+
 def read_results(out_dir, warn=None) -> list[dict]:
-    """Every complete row of ``DIR/results.jsonl`` in file order.
+    """Every complete, well-formed row of ``DIR/results.jsonl`` in file order.
 
     A last line without its newline (a run killed while writing) is ignored;
-    an unreadable line elsewhere is skipped and reported through ``warn``.
+    an unreadable or malformed line elsewhere (see :func:`row_problem`) is skipped and
+    reported through ``warn``. Only a regular file is read, one bounded line at a time.
     """
     path = os.path.join(out_dir, RESULTS) if os.path.isdir(out_dir) else out_dir
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return []
-    with open(path, "rb") as fh:
-        data = fh.read()
-    lines = data.split(b"\n")
-    complete, tail = lines[:-1], lines[-1]  # tail is b"" when the file ends with "\n"
     rows = []
-    for number, line in enumerate(complete, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if not isinstance(row, dict) or "trial_id" not in row:
-                raise ValueError("not a result row")
-        except ValueError as exc:
-            if warn:
-                warn(f"{path}:{number}: skipped an unreadable line ({exc})")
-            continue
-        rows.append(row)
-    if tail.strip() and warn:
-        warn(f"{path}: ignored a truncated last line ({len(tail)} bytes; killed run?)")
+    with open_regular(path) as fh:
+        for number, line in read_lines(fh, MAX_ROW_BYTES):
+            if line is None:
+                if warn:
+                    warn(f"{path}:{number}: skipped a line longer than {MAX_ROW_BYTES} bytes")
+                continue
+            if not line.endswith(b"\n"):
+                if line.strip() and warn:
+                    warn(f"{path}: ignored a truncated last line ({len(line)} bytes; killed run?)")
+                break
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                if warn:
+                    warn(f"{path}:{number}: skipped an unreadable line ({exc})")
+                continue
+            problem = row_problem(row)
+            if problem:
+                if warn:
+                    tid = row.get("trial_id") if isinstance(row, dict) else None
+                    which = f" (trial {tid!r:.40})" if isinstance(tid, str) else ""
+                    warn(f"{path}:{number}: skipped a malformed row{which}: {problem}")
+                continue
+            rows.append(row)
     return rows
+
+
+def row_file(out_dir, row, key, max_bytes=None) -> str | None:
+    """The path of a row's ``curve`` or ``network`` file, confined to ``out_dir``.
+
+    Returns None when the row has none. Raises ValueError when the path is absolute, leads
+    outside ``out_dir`` (``..``, a symbolic link), is not a regular file, or is larger than
+    ``max_bytes``: a results folder from elsewhere cannot make the report read
+    ``/dev/zero`` or a file outside it.
+    """
+    rel = row.get(key)
+    if rel is None:
+        return None
+    if not isinstance(rel, str) or not rel or os.path.isabs(rel) or "\0" in rel:
+        raise ValueError(f"{key}: expected a relative path inside the results folder, "
+                         f"got {rel!r:.80}")
+    root = os.path.realpath(out_dir)
+    path = os.path.realpath(os.path.join(root, rel))
+    if os.path.commonpath([root, path]) != root or path == root:
+        raise ValueError(f"{key}: expected a path inside the results folder, got {rel!r:.80}")
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{key}: expected a regular file, got {rel!r:.80}")
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise ValueError(f"{key}: expected a file of at most {max_bytes} bytes, got "
+                         f"{info.st_size} bytes in {rel!r:.80}")
+    return path
 
 
 def final_rows(rows) -> dict:
@@ -246,50 +396,309 @@ def comparable(row) -> dict:
     return {k: v for k, v in row.items() if k not in TIMING_COLUMNS}
 
 
-class _ResultsWriter:
-    """Appends rows (one ``os.write`` of a whole line + fsync) and writes trial files."""
+# --------------------------------------------------------------- the store
+#: stores open in this process: a forked child closes their descriptors (it must neither
+#: write rows nor keep the lock alive after the run dies)
+_OPEN_STORES = weakref.WeakSet()
 
-    def __init__(self, out_dir, warn):
-        self.out_dir = out_dir
+
+def _close_in_child():
+    for store in list(_OPEN_STORES):
+        store._forget_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_in_child)
+
+
+def _lock_fd(fd):
+    """Take the exclusive lock on ``fd`` without waiting; False when someone holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _unlock_fd(fd):
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _describe_holder(path):
+    """The lock file's description of its holder, in words (bounded read)."""
+    try:
+        with open_regular(path) as fh:
+            info = json.loads(fh.read(_MAX_LOCK_BYTES) or b"{}")
+    except (OSError, ValueError, RecursionError, ResultsStoreError):
+        info = {}
+    if not isinstance(info, dict) or not info:
+        return "a run that has not said who it is yet (or an older structlearn)"
+    bits = [f"pid {info.get('pid', '?')} on host {info.get('host', '?')}"]
+    if info.get("started"):
+        bits.append(f"started {info['started']}")
+    if info.get("command"):
+        bits.append(f"command: {str(info['command'])[:300]}")
+    return ", ".join(bits)
+
+
+class ResultsStore:
+    """The one owner of a results directory: its lock, its rows and its trial files.
+
+    ::
+
+        with ResultsStore("results", command="structlearn bench quick") as store:
+            run_suite(specs, store)
+
+    Opening creates ``out`` if needed and takes an exclusive ``fcntl.flock`` on
+    ``out/run.lock`` without waiting: when another live run holds it,
+    :class:`ResultsLockedError` names that run (pid, host, start time, command) and nothing in
+    ``out`` is touched. The lock is held until :meth:`close` (or the process dies: the kernel
+    releases it, so no stale lock survives a ``kill -9``). Everything that changes ``out``
+    (appending rows, writing trial files, :meth:`clear` for ``--overwrite``, the run log)
+    goes through an open store.
+
+    Parameters
+    ----------
+    out : path
+        The results directory.
+    command : str, optional
+        What is writing (shown to a run that is refused).
+    warn : callable, optional
+        Receives warnings (a truncated last line cut off, malformed rows skipped).
+    """
+
+    def __init__(self, out, *, command=None, warn=None):
+        self.out = os.fspath(out)
+        self.command = command if command is not None else " ".join(sys.argv)
+        self.warn = warn or (lambda msg: print(f"structlearn: {msg}", file=sys.stderr))
+        self._lock = self._fd = None
+        self._ident = None
+        self._owner = None
+
+    # -------------------------------------------------------------- lock
+    @property
+    def is_open(self) -> bool:
+        return self._lock is not None and self._owner == os.getpid()
+
+    def open(self) -> "ResultsStore":
+        """Take the lock (refused at once when held elsewhere); returns ``self``."""
+        if self._lock is not None:
+            raise ResultsStoreError(f"{self.out}: this store is already open")
+        os.makedirs(self.out, exist_ok=True)
+        path = os.path.join(self.out, LOCK)
+        flags = (os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
+        for _ in range(10):
+            fd = os.open(path, flags, 0o644)
+            try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise ResultsStoreError(f"{path}: the lock file is not a regular file")
+                if not _lock_fd(fd):
+                    raise ResultsLockedError(
+                        f"{self.out} is in use by another run ({_describe_holder(path)}); "
+                        "wait for it to finish, or choose another --out")
+                # someone removed or replaced the lock file between our open and our lock:
+                # the lock we hold guards nothing, take the new file's
+                try:
+                    same = os.path.samestat(os.fstat(fd), os.stat(path))
+                except FileNotFoundError:
+                    same = False
+            except BaseException:
+                os.close(fd)
+                raise
+            if same:
+                break
+            _unlock_fd(fd)
+            os.close(fd)
+        else:  # pragma: no cover - only under a storm of deletions
+            raise ResultsStoreError(f"{path}: the lock file keeps being replaced")
+        self._lock, self._owner = fd, os.getpid()
+        _OPEN_STORES.add(self)
+        try:
+            holder = dict(pid=os.getpid(), host=socket.gethostname(), command=self.command,
+                          started=time.strftime("%Y-%m-%d %H:%M:%S"))
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, json.dumps(holder).encode())
+            os.fsync(fd)
+            self._open_results()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self):
+        """Release the lock (clearing the holder's description) and close the files."""
+        if self._lock is None:
+            return
+        if self._owner != os.getpid():  # a forked copy: never release the parent's lock
+            self._forget_in_child()
+            return
+        try:
+            if self._fd is not None:
+                os.close(self._fd)
+        finally:
+            self._fd = None
+            fd, self._lock = self._lock, None
+            _OPEN_STORES.discard(self)
+            try:
+                os.ftruncate(fd, 0)
+                _unlock_fd(fd)
+            finally:
+                os.close(fd)
+
+    def _forget_in_child(self):
+        """In a forked child: close the inherited descriptors without unlocking (an unlock
+        here would release the parent's lock, which is shared through the fork)."""
+        for fd in (self._fd, self._lock):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._fd = self._lock = None
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _check_open(self):
+        if not self.is_open:
+            raise ResultsStoreError(f"{self.out}: the results store is not open (use "
+                                    "'with ResultsStore(out) as store:')")
+
+    # ------------------------------------------------------------- files
+    @property
+    def results_path(self) -> str:
+        return os.path.join(self.out, RESULTS)
+
+    def _open_results(self):
         for sub in ("curves", "networks"):
-            os.makedirs(os.path.join(out_dir, sub), exist_ok=True)
-        path = os.path.join(out_dir, RESULTS)
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        size = os.fstat(self.fd).st_size
-        if size:
+            os.makedirs(os.path.join(self.out, sub), exist_ok=True)
+        path = self.results_path
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_CLOEXEC", 0), 0o644)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise ResultsStoreError(f"{path}: not a regular file")
+        self._fd, self._ident = fd, (info.st_dev, info.st_ino)
+        keep = self._last_line_end(info.st_size)
+        if keep < info.st_size:
             # cut a truncated last line so the next row starts on a line of its own
-            with open(path, "rb") as fh:
-                data = fh.read()
-            keep = data.rfind(b"\n") + 1
-            if keep < size:
-                warn(f"{path}: removed a truncated last line ({size - keep} bytes)")
-                os.ftruncate(self.fd, keep)
+            self.warn(f"{path}: removed a truncated last line ({info.st_size - keep} bytes)")
+            os.ftruncate(fd, keep)
+
+    def _last_line_end(self, size):
+        """Offset just after the last newline of results.jsonl (0 if none), reading backwards."""
+        pos = size
+        while pos > 0:
+            start = max(0, pos - (1 << 16))
+            os.lseek(self._fd, start, os.SEEK_SET)
+            chunk = os.read(self._fd, pos - start)
+            i = chunk.rfind(b"\n")
+            if i >= 0:
+                return start + i + 1
+            pos = start
+        return 0
+
+    def _check_same_file(self):
+        """results.jsonl must still be the file this store opened: rows appended to a file
+        that was removed or replaced would be lost without a word."""
+        try:
+            now = os.stat(self.results_path)
+        except FileNotFoundError:
+            now = None
+        if now is None or (now.st_dev, now.st_ino) != self._ident or \
+                os.fstat(self._fd).st_nlink == 0:
+            raise ResultsStoreError(
+                f"{self.results_path} was removed or replaced while this run was writing it "
+                f"(not by structlearn: this run holds {os.path.join(self.out, LOCK)}); "
+                "stopping so that no more rows are lost")
+
+    def has_rows(self) -> bool:
+        self._check_open()
+        return os.fstat(self._fd).st_size > 0
+
+    def read(self) -> list[dict]:
+        """The rows of ``results.jsonl`` (see :func:`read_results`)."""
+        self._check_open()
+        return read_results(self.results_path, self.warn)
+
+    def done(self) -> set:
+        """The trial_ids with an ``"ok"`` row."""
+        return {tid for tid, r in final_rows(self.read()).items() if r.get("status") == "ok"}
+
+    def clear(self):
+        """Start afresh (``--overwrite``): remove the rows, the trial files and the run log.
+
+        Only the holder of the lock can do this, so it never removes what a live run owns.
+        """
+        self._check_open()
+        os.ftruncate(self._fd, 0)
+        for sub, suffix in (("curves", ".json"), ("networks", ".npz")):
+            folder = os.path.join(self.out, sub)
+            for name in os.listdir(folder):
+                full = os.path.join(folder, name)
+                if name.endswith(suffix) and os.path.isfile(full) and not os.path.islink(full):
+                    os.remove(full)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(self.out, RUNS))
+
+    def _append(self, fd, line):
+        view = memoryview(line)
+        while view:  # a regular file takes it in one write; loop only for safety
+            n = os.write(fd, view)
+            view = view[n:]
+        os.fsync(fd)
 
     def write(self, payload) -> dict:
+        """Write a trial's files, then its row (one ``write`` of the whole line, ``fsync``)."""
+        self._check_open()
+        self._check_same_file()
         row = dict(payload["row"])
         tid = row["trial_id"]
+        if not _ID.fullmatch(str(tid)):
+            raise ValueError(f"trial_id: expected letters, digits, '_' or '-', got {tid!r:.60}")
         row["curve"] = row["network"] = None
         if payload.get("history") is not None:
             rel = f"curves/{tid}.json"
-            atomic_write(os.path.join(self.out_dir, rel),
-                          json.dumps(payload["history"]).encode())
+            atomic_write(os.path.join(self.out, rel), json.dumps(payload["history"]).encode())
             row["curve"] = rel
         if payload.get("network") is not None:
             rel = f"networks/{tid}.npz"
-            atomic_write(os.path.join(self.out_dir, rel), payload["network"])
+            atomic_write(os.path.join(self.out, rel), payload["network"])
             row["network"] = rel
-        line = (json.dumps(row, allow_nan=False) + "\n").encode()
-        view = memoryview(line)
-        while view:  # a regular file takes it in one write; loop only for safety
-            n = os.write(self.fd, view)
-            view = view[n:]
-        os.fsync(self.fd)
+        self._append(self._fd, (json.dumps(row, allow_nan=False) + "\n").encode())
         return row
 
-    def close(self):
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+    def log_run(self, entry: dict):
+        """Append one line describing a ``bench`` command to ``DIR/runs.jsonl``."""
+        self._check_open()
+        fd = os.open(os.path.join(self.out, RUNS), os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                     | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ResultsStoreError(f"{os.path.join(self.out, RUNS)}: not a regular file")
+            self._append(fd, (json.dumps(entry) + "\n").encode())
+        finally:
+            os.close(fd)
 
 
 # ---------------------------------------------------------------- progress
@@ -351,7 +760,7 @@ def _fmt_time(seconds):
 
 
 # --------------------------------------------------------------- executors
-def _import_dask():
+def import_dask():
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -365,7 +774,7 @@ def _dask_executor(address, jobs, plugins, threads):
     """A concurrent.futures executor on a Dask cluster (``"local"`` starts one)."""
     import logging
 
-    Client, LocalCluster = _import_dask()
+    Client, LocalCluster = import_dask()
     with contextlib.ExitStack() as stack:
         if address == "local":
             with blas_env(threads):
@@ -403,11 +812,6 @@ class RunSummary:
         return self.ok + self.errors
 
 
-def _has_rows(out_dir):
-    path = os.path.join(out_dir, RESULTS)
-    return os.path.exists(path) and os.path.getsize(path) > 0
-
-
 def run_suite(specs, out, *, jobs=1, resume=False, overwrite=False, dask=None, plugins=(),
               threads=1, save_networks=True, progress=True, warn=None) -> RunSummary:
     """Run ``specs`` and append their rows to ``out/results.jsonl``.
@@ -416,22 +820,24 @@ def run_suite(specs, out, *, jobs=1, resume=False, overwrite=False, dask=None, p
     ----------
     specs : list of TrialSpec
         From :func:`~structlearn.bench.suites.build_suite`.
-    out : path
-        Output directory (created if needed).
+    out : path or ResultsStore
+        Output directory (created if needed), locked for the run's duration by a
+        :class:`ResultsStore`; or a store the caller has opened (and keeps open, to write
+        the report under the same lock).
     jobs : int, default 1
-        Worker processes; 1 runs the trials in this process.  With ``dask``,
-        the number of workers of a local cluster.
+        Worker processes (1 to :data:`MAX_JOBS`); 1 runs the trials in this process.  With
+        ``dask``, the number of workers of a local cluster.
     resume : bool
         Skip trials that already have an ``"ok"`` row in ``out``; retry errors.
     overwrite : bool
-        Start ``results.jsonl`` afresh when it already has rows.
+        Start afresh when ``out`` already has rows (:meth:`ResultsStore.clear`).
     dask : str, optional
         ``"local"`` (a ``LocalCluster`` of ``jobs`` single-threaded worker
         processes) or a scheduler address such as ``"tcp://10.0.0.5:8786"``.
     plugins : sequence of str
         Modules or ``.py`` files registering extra trials; imported in every worker.
     threads : int, default 1
-        BLAS threads per trial.
+        BLAS threads per trial (1 to :data:`MAX_JOBS`).
     save_networks : bool, default True
         Save the final network of trials that return one.
     progress : bool
@@ -442,44 +848,67 @@ def run_suite(specs, out, *, jobs=1, resume=False, overwrite=False, dask=None, p
     Returns
     -------
     RunSummary
+
+    Raises
+    ------
+    ResultsLockedError
+        When another live run holds ``out`` (the message names it); nothing is changed.
+    ResultsExistError
+        When ``out`` holds rows and neither ``resume`` nor ``overwrite`` is set.
     """
     warn = warn or (lambda msg: print(f"structlearn: {msg}", file=sys.stderr))
-    jobs = int(jobs)
-    if jobs < 1:
-        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    validate_params(dict(jobs=jobs, threads=threads, resume=resume, overwrite=overwrite,
+                         save_networks=save_networks),
+                    dict(jobs=[Interval(int, 1, MAX_JOBS)], threads=[Interval(int, 1, MAX_JOBS)],
+                         resume=["boolean"], overwrite=["boolean"], save_networks=["boolean"]))
+    jobs, threads = int(jobs), int(threads)
     if resume and overwrite:
         raise ValueError("resume and overwrite exclude each other")
+    if dask is not None and not isinstance(dask, str):
+        raise TypeError(f"dask: expected 'local', a scheduler address or None, got "
+                        f"{type(dask).__name__} {dask!r}")
     specs = list(specs)
     for s in specs:
         if not isinstance(s, TrialSpec):
-            raise TypeError(f"specs must be TrialSpec objects, got {type(s).__name__}")
-    plugins = [os.path.abspath(p) if p.endswith(".py") and os.path.isfile(p) else p
-               for p in (plugins or ())]
+            raise TypeError(f"specs: expected TrialSpec objects, got {type(s).__name__}")
+    plugins = [os.path.abspath(p) if isinstance(p, str) and p.endswith(".py")
+               and os.path.isfile(p) else p for p in (plugins or ())]
     load_plugins(plugins)  # fail early, here, on a bad plugin
     if dask is not None:
-        _import_dask()  # and on a missing extra, before any file is created
-    os.makedirs(out, exist_ok=True)
-    if _has_rows(out) and not (resume or overwrite):
-        raise ResultsExistError(f"{os.path.join(out, RESULTS)} already holds results: pass "
+        import_dask()  # and on a missing extra, before any file is created
+    if isinstance(out, ResultsStore):
+        store, own = out, contextlib.nullcontext(out)
+        store._check_open()
+    else:
+        store = ResultsStore(out, warn=warn)
+        own = store
+    with own:
+        return _run_in_store(specs, store, jobs, resume, overwrite, dask, plugins, threads,
+                             save_networks, progress, warn)
+
+
+def _run_in_store(specs, store, jobs, resume, overwrite, dask, plugins, threads,
+                  save_networks, progress, warn):
+    """The run, with the store's lock held: nothing else writes ``store.out`` meanwhile."""
+    if store.has_rows() and not (resume or overwrite):
+        raise ResultsExistError(f"{store.results_path} already holds results: pass "
                                 "--resume to continue that run, --overwrite to start afresh, "
                                 "or choose another --out")
-    if overwrite and os.path.exists(os.path.join(out, RESULTS)):
-        os.remove(os.path.join(out, RESULTS))
-    summary = RunSummary(out=os.fspath(out), total=len(specs))
+    if overwrite:
+        store.clear()
+    summary = RunSummary(out=store.out, total=len(specs))
     if resume:
-        done = {tid for tid, r in final_rows(read_results(out, warn)).items()
-                if r.get("status") == "ok"}
+        done = store.done()
         todo = [s for s in specs if s.trial_id not in done]
         summary.skipped = len(specs) - len(todo)
     else:
         todo = specs
-    writer = _ResultsWriter(out, warn)
     bar = _Progress(len(todo), progress)
     if progress and summary.skipped:
         print(f"resuming: {summary.skipped} of {len(specs)} trials already done", file=sys.stderr)
 
     def record(payload):
-        row = writer.write(payload)
+        row = store.write(payload)
         summary.rows.append(row)
         if row["status"] == "ok":
             summary.ok += 1
@@ -501,8 +930,54 @@ def run_suite(specs, out, *, jobs=1, resume=False, overwrite=False, dask=None, p
              "run again with --resume to continue")
     finally:
         bar.close()
-        writer.close()
     return summary
+
+
+# ------------------------------------------------------------ worker processes
+_PR_SET_PDEATHSIG = 1
+
+
+def _watch_parent(parent):
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def die_with_parent(parent=None):
+    """Make this (worker) process die when its parent does.
+
+    On Linux, ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the worker the moment the
+    parent dies, whatever the worker is doing (computing, blocked on a pipe). Elsewhere a
+    daemon thread polls the parent's pid. Either way, a parent that died before this call
+    ends the worker at once.
+
+    Parameters
+    ----------
+    parent : int, optional
+        The pid of the parent that must stay alive (default: the current parent).
+    """
+    parent = os.getppid() if parent is None else int(parent)
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                         name="structlearn-watch-parent").start()
+
+
+def _worker_init(parent):
+    """Initializer of the harness's worker processes (module level: spawn pickles it)."""
+    die_with_parent(parent)
 
 
 def _cost_hint(spec):
@@ -531,16 +1006,18 @@ def _run_parallel(todo, jobs, dask, plugins, threads, save_networks, record):
     # rerun alone, one per fresh single-worker pool, which pins the crash on the
     # culprit; the trials that never started are resubmitted to a fresh pool.
     pending, quiet_breaks = list(todo), 0
+    jobs = min(jobs, len(todo))  # never more workers than trials
+    init = functools.partial(_worker_init, os.getpid())
     with tempfile.TemporaryDirectory(prefix="structlearn-running-") as running:
         while pending:
-            with process_pool(jobs, threads=threads) as executor:
+            with process_pool(jobs, threads=threads, initializer=init) as executor:
                 broken = _drain(executor, pending, plugins, threads, save_networks, record,
                                 running)
             suspects = [s for s in broken if os.path.exists(os.path.join(running, s.trial_id))]
             pending = [s for s in broken if s not in suspects]
             for spec in suspects:
                 os.remove(os.path.join(running, spec.trial_id))
-                with process_pool(1, threads=threads) as executor:
+                with process_pool(1, threads=threads, initializer=init) as executor:
                     if _drain(executor, [spec], plugins, threads, save_networks, record,
                               running):
                         record(_failed_payload(spec, cf.process.BrokenProcessPool(

@@ -28,7 +28,8 @@ from .data import check_dataset_name
 from .registry import load_trials
 
 __all__ = ["TrialSpec", "SelectionError", "build_suite", "suite_names", "parse_seeds",
-           "parse_names", "trial_id", "load_plugins", "dataset_matches"]
+           "parse_names", "trial_id", "load_plugins", "dataset_matches", "MAX_SEEDS", "MAX_SEED",
+           "MAX_TRIALS"]
 
 
 class SelectionError(ValueError):
@@ -101,35 +102,57 @@ def load_plugins(plugins=()):
     ``Client.upload_file``, which puts them on its ``sys.path``).
     Each plugin is imported once per process.
     """
+    if isinstance(plugins, str):
+        plugins = [plugins]
     for plugin in plugins or ():
+        if not isinstance(plugin, str) or not plugin:
+            raise SelectionError(f"plugin: expected a module name or a .py path, got {plugin!r}")
         if plugin in _LOADED_PLUGINS:
             continue
-        if not isinstance(plugin, str) or not plugin:
-            raise SelectionError(f"a plugin must be a module name or a .py path, got {plugin!r}")
         is_path = plugin.endswith(".py") or os.sep in plugin
         if is_path and os.path.isfile(plugin):
             name = "structlearn_plugin_" + re.sub(r"\W", "_", os.path.splitext(
                 os.path.basename(plugin))[0])
-            spec = importlib.util.spec_from_file_location(name, plugin)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
             try:
+                spec = importlib.util.spec_from_file_location(name, plugin)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
                 spec.loader.exec_module(module)
-            except BaseException:
-                del sys.modules[name]
-                raise
+            except (Exception, SystemExit) as exc:  # the plugin's own code failed
+                sys.modules.pop(name, None)
+                raise SelectionError(_plugin_failure(plugin, exc)) from exc
         else:
             name = os.path.splitext(os.path.basename(plugin))[0] if is_path else plugin
             try:
                 module = importlib.import_module(name)
             except ModuleNotFoundError as exc:
                 if exc.name != name.split(".")[0] and exc.name != name:
-                    raise
+                    raise SelectionError(_plugin_failure(plugin, exc)) from exc
                 where = "file not found and no module of that name" if is_path else \
                     "no such module on sys.path"
                 raise SelectionError(f"plugin {plugin!r} cannot be imported: {where}") from None
+            except (Exception, SystemExit) as exc:
+                raise SelectionError(_plugin_failure(plugin, exc)) from exc
         _LOADED_PLUGINS[plugin] = module
     return [_LOADED_PLUGINS[p] for p in plugins or ()]
+
+
+def _plugin_failure(plugin, exc):
+    """The message for a plugin whose import raised: where, what, not a traceback."""
+    where = ""
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        where = f" (line {exc.lineno})"
+    else:
+        import traceback
+
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if os.path.abspath(f.filename) == os.path.abspath(plugin)
+                  or f.filename.endswith(plugin)]
+        if frames:
+            where = f" (line {frames[-1].lineno})"
+    what = str(exc) if not isinstance(exc, SystemExit) else f"called sys.exit({exc.code!r})"
+    return (f"plugin: expected a module that imports cleanly, got {plugin!r} raising "
+            f"{type(exc).__name__}{where}: {what}")
 
 
 # ---------------------------------------------------------------- selection
@@ -146,28 +169,47 @@ def parse_names(text, what="names") -> list[str] | None:
     return names
 
 
+#: most seeds one selection may name, and the largest seed (numpy and scikit-learn seeds fit in
+#: 32 bits); checked before anything is allocated
+MAX_SEEDS = 100_000
+MAX_SEED = 2**32 - 1
+#: most trials one suite selection may expand to (checked before the specs are built)
+MAX_TRIALS = 200_000
+
+
 def parse_seeds(text) -> list[int] | None:
     """Seeds from the command line.
 
     ``"5"`` means five seeds, 0..4; ``"0-4"`` is the same range written out;
     ``"1,3,7"`` and ``"0-2,10"`` list seeds; ``"3,"`` or ``"3-3"`` is seed 3 alone.
-    An int ``n`` means ``range(n)``; a list of ints is taken as given.
+    An int ``n`` means ``range(n)``; a list of ints is taken as given. At most
+    :data:`MAX_SEEDS` seeds, each in ``[0, MAX_SEED]``: sizes are checked before any list is
+    built, so ``"0-99999999999"`` is a clear error, not a machine out of memory.
     """
     if text is None:
         return None
     if isinstance(text, bool):
-        raise SelectionError(f"seeds must be a count, a range or a list, got {text!r}")
+        raise SelectionError(f"seeds: expected a count, a range or a list, got {text!r}")
     if isinstance(text, int):
-        if text < 1:
-            raise SelectionError(f"seeds: a count must be >= 1, got {text}")
+        if not 1 <= text <= MAX_SEEDS:
+            raise SelectionError(f"seeds: expected a count in [1, {MAX_SEEDS}], got {text}")
         return list(range(text))
     if isinstance(text, (list, tuple, range)):
-        seeds = [int(s) for s in text]
+        if len(text) > MAX_SEEDS:
+            raise SelectionError(f"seeds: expected at most {MAX_SEEDS} seeds, got {len(text)}")
+        seeds = []
+        for x in text:
+            if isinstance(x, bool) or not isinstance(x, int):
+                raise SelectionError(f"seeds: expected integers, got {type(x).__name__} {x!r}")
+            seeds.append(x)
     else:
-        s = str(text).strip()
+        if not isinstance(text, str):
+            raise SelectionError(f"seeds: expected a count, a range or a list, got "
+                                 f"{type(text).__name__} {text!r}")
+        s = text.strip()
         if re.fullmatch(r"\d+", s):
             return parse_seeds(int(s))
-        seeds = []
+        seeds, total = [], 0
         for part in (p.strip() for p in s.split(",")):
             if not part:
                 continue
@@ -175,15 +217,26 @@ def parse_seeds(text) -> list[int] | None:
             if m:
                 lo, hi = int(m.group(1)), int(m.group(2))
                 if hi < lo:
-                    raise SelectionError(f"seeds: empty range {part!r} (write low-high)")
+                    raise SelectionError(f"seeds: expected a range low-high, got {part!r} "
+                                         "(empty)")
+                if hi > MAX_SEED:
+                    raise SelectionError(f"seeds: expected seeds in [0, {MAX_SEED}], got {part!r}")
+                total += hi - lo + 1
+                if total > MAX_SEEDS:
+                    raise SelectionError(f"seeds: expected at most {MAX_SEEDS} seeds, got "
+                                         f"{text!r:.80}")
                 seeds.extend(range(lo, hi + 1))
             elif re.fullmatch(r"\d+", part):
+                total += 1
+                if total > MAX_SEEDS:
+                    raise SelectionError(f"seeds: expected at most {MAX_SEEDS} seeds, got "
+                                         f"{text!r:.80}")
                 seeds.append(int(part))
             else:
-                raise SelectionError(f"seeds: cannot read {part!r}; write a count ('5' = 0..4), "
-                                     "a range ('0-4') or a list ('1,3,7')")
-    if not seeds or any(x < 0 for x in seeds):
-        raise SelectionError(f"seeds must be non-negative integers, got {text!r}")
+                raise SelectionError(f"seeds: cannot read {part!r:.80}; write a count ('5' = "
+                                     "0..4), a range ('0-4') or a list ('1,3,7')")
+    if not seeds or any(x < 0 or x > MAX_SEED for x in seeds):
+        raise SelectionError(f"seeds: expected integers in [0, {MAX_SEED}], got {text!r:.80}")
     return list(dict.fromkeys(seeds))
 
 
@@ -280,12 +333,17 @@ def build_suite(name, algorithms=None, datasets=None, seeds=None, plugins=()) ->
                 raise SelectionError(f"data set {d!r} is not in suite {name!r} for the selected "
                                      f"algorithms; data sets there: {', '.join(present)}")
         expanded = [e for e in expanded if e[2] in datasets]
+    total = sum(len(seeds if seeds is not None else e[3]) for e in expanded)
+    if total > MAX_TRIALS:
+        raise SelectionError(f"seeds: the selection expands to {total} trials; expected at most "
+                             f"{MAX_TRIALS} (fewer seeds, algorithms or data sets)")
     specs, seen = [], set()
     for algo, params, dataset, entry_seeds in expanded:
         for seed in (seeds if seeds is not None else entry_seeds):
             spec = TrialSpec(algo, dict(params), dataset, int(seed))
-            if spec.trial_id not in seen:
-                seen.add(spec.trial_id)
+            tid = spec.trial_id
+            if tid not in seen:
+                seen.add(tid)
                 specs.append(spec)
     if not specs:
         raise SelectionError(f"the selection leaves no trials in suite {name!r}")

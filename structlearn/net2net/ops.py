@@ -250,7 +250,7 @@ def widen_to(network, widths, noise=None, rng=None, **options):
 
 
 # -------------------------------------------------------------------- deeper
-_DEEPER_METHODS = ("identity", "linear", "shortcut")
+DEEPER_METHODS = ("identity", "linear", "shortcut")
 
 
 def deeper(network, after, *, method="identity", approximate=False, X=None, return_info=False):
@@ -307,8 +307,8 @@ def deeper(network, after, *, method="identity", approximate=False, X=None, retu
     """
     _check_network(network)
     k = _check_hidden_block(network, after, "after")
-    if method not in _DEEPER_METHODS:
-        raise ValueError(f"method must be one of {_DEEPER_METHODS}, got {method!r}")
+    if method not in DEEPER_METHODS:
+        raise ValueError(f"method must be one of {DEEPER_METHODS}, got {method!r}")
     if X is not None:
         X = network.check_X(check_array(X, "X", ndim=2), "X")
     blk = network.blocks[k]

@@ -52,8 +52,9 @@ from ..losses import LOSSES, Loss
 from ..network import Network
 from ..optim import get_optimizer
 from ..train import evaluate, train
-from ..validation import InstanceOf, Interval, Options, check_each, check_rng
-from .ops import deeper, wider
+from ..validation import (InstanceOf, Interval, Options, check_each, check_rng,
+                          validate_params)
+from .ops import DEEPER_METHODS, deeper, wider
 
 __all__ = ["Net2NetSearch", "grow", "arch_name", "summarise"]
 
@@ -69,22 +70,24 @@ def _hidden_sizes(net):
     return tuple(b.width for b in net.blocks[:-1])
 
 
-def _check_sizes(teacher, sizes):
+def _check_sizes(teacher, sizes, name="sizes"):
     """``sizes`` as a tuple of ints, checked to grow ``teacher`` (a network or its hidden sizes)."""
     t = tuple(teacher) if isinstance(teacher, (tuple, list)) else _hidden_sizes(teacher)
+    check_each(name, sizes, [Interval(int, 1)])
     sizes = tuple(int(s) for s in sizes)
     if len(sizes) < len(t):
-        raise ValueError(f"candidate {sizes} has fewer hidden layers than the teacher {t}; "
-                         "Net2Net only grows")
+        raise ValueError(f"{name}: expected at least the teacher's {len(t)} hidden layers {t}, "
+                         f"got {sizes}, with fewer hidden layers (Net2Net only grows)")
     for k, (a, b) in enumerate(zip(t, sizes)):
         if b < a:
-            raise ValueError(f"candidate {sizes}: layer {k} has {b} units, fewer than the "
-                             f"teacher's {a}; Net2Net only grows")
+            raise ValueError(f"{name}: expected layer {k} to have at least the teacher's {a} "
+                             f"units, got {sizes}, whose layer {k} has {b} units, fewer than the "
+                             "teacher's (Net2Net only grows)")
     for k in range(len(t), len(sizes)):
         if sizes[k] < sizes[k - 1]:
-            raise ValueError(f"candidate {sizes}: an added layer starts as an identity copy of "
-                             f"the layer below ({sizes[k - 1]} units) and can only widen, got "
-                             f"{sizes[k]}")
+            raise ValueError(f"{name}: expected the added layer {k} to have at least the "
+                             f"{sizes[k - 1]} units of the layer below, got {sizes} (it starts as "
+                             "an identity copy of that layer and can only widen)")
     return sizes
 
 
@@ -112,8 +115,16 @@ def grow(teacher, sizes, *, how="net2net", noise=None, rng=None, mode="random",
         (``method``).
     rng : int, Generator or None
     """
-    if how not in ("net2net", "random_padding"):
-        raise ValueError(f"how must be 'net2net' or 'random_padding', got {how!r}")
+    validate_params(dict(teacher=teacher, how=how, mode=mode, deeper_method=deeper_method,
+                         noise=noise),
+                    dict(teacher=[InstanceOf(Network, "a structlearn Network")],
+                         how=[Options("net2net", "random_padding")],
+                         mode=[Options("random", "largest")],
+                         deeper_method=[Options(*DEEPER_METHODS)],
+                         noise=[None, Interval(float, 0)]))
+    if not _is_chain(teacher):
+        raise ValueError("teacher: expected a chain (MLP) network, got a network whose blocks "
+                         "read more than the block below")
     rng = check_rng(rng)
     sizes = _check_sizes(teacher, sizes)
     n_t = len(teacher.blocks) - 1
@@ -449,12 +460,12 @@ class Net2NetSearch(Estimator):
             output = self.output or ("softmax" if self._target_kind(y) == "multiclass"
                                      else "sigmoid")
         cands = self._candidates(teacher_sizes)
-        for c in cands:  # check against the teacher before spending any time training
+        for i, c in enumerate(cands):  # check against the teacher before any training
             try:
-                _check_sizes(teacher_sizes, c)
+                _check_sizes(teacher_sizes, c, name=f"candidates[{i}]")
             except ValueError as exc:
                 where = " (the teacher is the given network)" if given else ""
-                raise ValueError(f"candidates: {exc}{where}") from None
+                raise ValueError(f"{exc}{where}") from None
         self._check_deeper(teacher_sizes, cands, hidden_acts[-1], given)
         T = self._encode_targets(y, output, network=teacher if given else None, dtype=dtype)
         info = self.target_info_
@@ -618,6 +629,20 @@ def summarise(rows, teacher_weights, teacher_epochs, *, tolerance=0.001, final_w
     ``cost_to_scratch_final`` to every row (in place) and returns the summary.
     Costs are parameter-weighted epochs: epochs times the run's weights.
     """
+    validate_params(dict(teacher_weights=teacher_weights, teacher_epochs=teacher_epochs,
+                         tolerance=tolerance, final_window=final_window,
+                         teacher_final=teacher_final),
+                    dict(teacher_weights=[Interval(int, 0)], teacher_epochs=[Interval(int, 0)],
+                         tolerance=[Interval(float, 0.0, 1.0, closed="left")],
+                         final_window=[Interval(int, 1)],
+                         teacher_final=[None, Interval(float)]))
+    check_each("targets", targets, [Interval(float)], allow_empty=True)
+    check_each("rows", rows, [InstanceOf(dict, "a result row (dict)")], allow_empty=True)
+    for i, r in enumerate(rows):
+        missing = [k for k in ("method", "arch", "val_curve", "weights", "epochs") if k not in r]
+        if missing:
+            raise ValueError(f"rows[{i}]: expected a result row with 'method', 'arch', "
+                             f"'val_curve', 'weights' and 'epochs', got one without {missing}")
     by = {(r["method"], r["arch"]): r for r in rows}
     c0, T = int(teacher_weights), int(teacher_epochs)
     for r in rows:
