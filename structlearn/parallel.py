@@ -10,8 +10,10 @@ import concurrent.futures as cf
 import contextlib
 import os
 import sys
+import threading
+import time
 
-__all__ = ["start_method", "process_pool", "blas_threads", "blas_env"]
+__all__ = ["start_method", "process_pool", "blas_threads", "blas_env", "die_with_parent"]
 
 _BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
               "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -67,12 +69,55 @@ def blas_env(n):
                 os.environ[k] = v
 
 
-def _default_worker_init(extra=None):
+#: prctl option: the signal the kernel sends this process when its parent dies (Linux)
+_PR_SET_PDEATHSIG = 1
+
+
+def _watch_parent(parent):
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def die_with_parent(parent=None):
+    """Make this (worker) process die when its parent does.
+
+    On Linux, ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the worker the moment the
+    parent dies, whatever the worker is doing (computing, blocked on a pipe). Elsewhere a
+    daemon thread polls the parent's pid. Either way, a parent that died before this call
+    ends the worker at once.
+
+    Parameters
+    ----------
+    parent : int, optional
+        The pid of the parent that must stay alive (default: the current parent).
+    """
+    parent = os.getppid() if parent is None else int(parent)
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                         name="structlearn-watch-parent").start()
+
+
+def _default_worker_init(parent, extra=None):
     # A forked worker inherits the parent's SIGTERM handler (the CLI installs one); the pool
     # stops its workers with SIGTERM, which must end them at once.
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent)  # a killed parent (kill -9) leaves no orphaned workers
     if extra is not None:
         extra()
 
@@ -89,7 +134,8 @@ def process_pool(max_workers, *, threads=1, initializer=None):
         BLAS threads per worker (set in the environment for spawned workers, and limited with
         threadpoolctl in forked ones by :func:`blas_threads` inside the task).
     initializer : callable, optional
-        Run once in each worker after the default one (which restores SIGTERM's default);
+        Run once in each worker after the default one (which restores SIGTERM's default and
+        makes the worker die with this process: :func:`die_with_parent`);
         a module-level function, so that spawned workers can unpickle it.
 
     Yields
@@ -105,7 +151,7 @@ def process_pool(max_workers, *, threads=1, initializer=None):
     with blas_env(threads):
         executor = cf.ProcessPoolExecutor(
             max_workers=max_workers, mp_context=multiprocessing.get_context(start_method()),
-            initializer=functools.partial(_default_worker_init, initializer))
+            initializer=functools.partial(_default_worker_init, os.getpid(), initializer))
         try:
             yield executor
         finally:

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from structlearn.bench.runner import die_with_parent
+from structlearn.parallel import die_with_parent
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLUGIN = os.path.join(HERE, "reliability_trials.py")

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import functools
 import json
 import os
 import platform
@@ -56,7 +55,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import weakref
@@ -71,7 +69,7 @@ from .suites import TrialSpec, load_plugins
 __all__ = ["run_suite", "run_trial", "RunSummary", "ResultsStore", "ResultsExistError",
            "ResultsLockedError", "ResultsStoreError", "ExtraMissingError", "read_results",
            "row_problem", "row_file", "final_rows", "environment", "RESULTS", "LOCK",
-           "TIMING_COLUMNS", "MAX_ROW_BYTES", "MAX_JOBS", "comparable", "die_with_parent"]
+           "TIMING_COLUMNS", "MAX_ROW_BYTES", "MAX_JOBS", "comparable"]
 
 RESULTS = "results.jsonl"
 #: the store's lock file (holds the writer's pid, host and command while a run owns DIR)
@@ -934,52 +932,6 @@ def _run_in_store(specs, store, jobs, resume, overwrite, dask, plugins, threads,
 
 
 # ------------------------------------------------------------ worker processes
-_PR_SET_PDEATHSIG = 1
-
-
-def _watch_parent(parent):
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
-            os._exit(1)
-
-
-def die_with_parent(parent=None):
-    """Make this (worker) process die when its parent does.
-
-    On Linux, ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the worker the moment the
-    parent dies, whatever the worker is doing (computing, blocked on a pipe). Elsewhere a
-    daemon thread polls the parent's pid. Either way, a parent that died before this call
-    ends the worker at once.
-
-    Parameters
-    ----------
-    parent : int, optional
-        The pid of the parent that must stay alive (default: the current parent).
-    """
-    parent = os.getppid() if parent is None else int(parent)
-    armed = False
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-            import signal
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            armed = libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
-        except (OSError, AttributeError):
-            armed = False
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
-    if not armed:
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
-                         name="structlearn-watch-parent").start()
-
-
-def _worker_init(parent):
-    """Initializer of the harness's worker processes (module level: spawn pickles it)."""
-    die_with_parent(parent)
-
-
 def _cost_hint(spec):
     """A rough relative cost of a trial from its data set (bigger first keeps workers busy
     to the end: a long trial submitted last would run alone)."""
@@ -1007,17 +959,16 @@ def _run_parallel(todo, jobs, dask, plugins, threads, save_networks, record):
     # culprit; the trials that never started are resubmitted to a fresh pool.
     pending, quiet_breaks = list(todo), 0
     jobs = min(jobs, len(todo))  # never more workers than trials
-    init = functools.partial(_worker_init, os.getpid())
     with tempfile.TemporaryDirectory(prefix="structlearn-running-") as running:
         while pending:
-            with process_pool(jobs, threads=threads, initializer=init) as executor:
+            with process_pool(jobs, threads=threads) as executor:
                 broken = _drain(executor, pending, plugins, threads, save_networks, record,
                                 running)
             suspects = [s for s in broken if os.path.exists(os.path.join(running, s.trial_id))]
             pending = [s for s in broken if s not in suspects]
             for spec in suspects:
                 os.remove(os.path.join(running, spec.trial_id))
-                with process_pool(1, threads=threads, initializer=init) as executor:
+                with process_pool(1, threads=threads) as executor:
                     if _drain(executor, [spec], plugins, threads, save_networks, record,
                               running):
                         record(_failed_payload(spec, cf.process.BrokenProcessPool(
