@@ -147,9 +147,9 @@ class Estimator:
         """Check the parameters, ``X`` against ``y``, and copy a given network: ``(X, network)``."""
         self._validate_params()
         X = self._check_X(X, reset=True)
-        if np.ndim(y) == 0 or len(y) != len(X):
-            raise ValueError(f"y must have {len(X)} rows (one per sample of X), "
-                             f"got shape {np.shape(y)}")
+        if isinstance(y, (str, bytes)) or not hasattr(y, "__len__") or len(y) != len(X):
+            shown = len(y) if hasattr(y, "__len__") else type(y).__name__
+            raise ValueError(f"y must have {len(X)} rows (one per sample of X), got {shown}")
         if network is not None:
             network = self._start_network(network, X)
         return X, network

@@ -183,9 +183,12 @@ class Network:
     """
 
     def __init__(self, n_inputs, blocks, dtype=np.float64, unit_ids=None):
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype: expected numpy.float32 or numpy.float64, got {dtype!r}") from None
         if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+            raise ValueError(f"dtype: expected float32 or float64, got {dtype}")
         if int(n_inputs) < 1:
             raise ValueError(f"n_inputs must be >= 1, got {n_inputs}")
         if not blocks:

@@ -274,7 +274,7 @@ def _torch_dtype(torch, dtype, default, name="dtype"):
             return torch.float32
         if np_dtype == np.float64:
             return torch.float64
-    raise ValueError(f"{name} must be float32 or float64 (numpy or torch), got {dtype!r}")
+    raise ValueError(f"{name}: expected float32 or float64 (numpy or torch), got {dtype!r}")
 
 
 def _activation_module(nn, cls, name):

@@ -250,7 +250,7 @@ def test_bad_constructor_and_edit_arguments():
         net.add_units("0", 1)
     with pytest.raises(ValueError, match="incoming must have shape"):
         net.add_units(0, 1, incoming=np.zeros((3, 1)))
-    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+    with pytest.raises(ValueError, match="dtype: expected float32 or float64"):
         Network.mlp([2, 2, 1], dtype=np.int32)
 
 

@@ -187,7 +187,7 @@ def test_dtype_arguments(torch, ti):
     back = ti.from_torch(m32, dtype=np.float64)
     assert back.dtype == np.float64
     assert np.abs(back.forward(np.eye(3)) - net.forward(np.eye(3))).max() < 1e-6
-    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+    with pytest.raises(ValueError, match="dtype: expected float32 or float64"):
         ti.to_torch(net, dtype=torch.float16)
     half = torch.nn.Sequential(torch.nn.Linear(2, 3)).half()
     with pytest.raises(ValueError, match="pass dtype"):

@@ -149,7 +149,7 @@ def test_history_round_trip(tmp_path):
 
 @pytest.mark.parametrize("kwargs,match", [
     (dict(epochs=-1), "epochs"), (dict(batch_size=0), "batch_size"),
-    (dict(optimizer="rmsprop"), "optimizer must be one of"),
+    (dict(optimizer="rmsprop"), "optimizer: expected one of"),
     (dict(on_divergence="ignore"), "on_divergence"), (dict(rng=-3), "rng"),
     (dict(validation=(np.zeros((2, 2)),)), "validation must be a pair"),
 ])

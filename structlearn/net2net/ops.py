@@ -308,7 +308,7 @@ def deeper(network, after, *, method="identity", approximate=False, X=None, retu
     _check_network(network)
     k = _check_hidden_block(network, after, "after")
     if method not in DEEPER_METHODS:
-        raise ValueError(f"method must be one of {DEEPER_METHODS}, got {method!r}")
+        raise ValueError(f"method: expected one of {DEEPER_METHODS}, got {method!r}")
     if X is not None:
         X = network.check_X(check_array(X, "X", ndim=2), "X")
     blk = network.blocks[k]

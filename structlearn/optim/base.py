@@ -80,6 +80,6 @@ def get_optimizer(optimizer, **kwargs) -> Optimizer:
     try:
         cls = OPTIMIZERS[optimizer]
     except (KeyError, TypeError):
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)} or an Optimizer, "
+        raise ValueError(f"optimizer: expected one of {sorted(OPTIMIZERS)} or an Optimizer, "
                          f"got {optimizer!r}") from None
     return cls(**kwargs)
