@@ -18,7 +18,6 @@ import numbers
 import os
 import re
 import ssl
-import stat
 import struct
 import time
 import urllib.error
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write
+from .files import atomic_write, open_regular
 from .validation import (Interval, InstanceOf, check_array, check_each, check_positive_int,
                          check_rng, validate_params)
 
@@ -290,23 +289,6 @@ _MAX_DEFLATE_RATIO = 1032
 _CHUNK = 1 << 20
 
 
-def _open_regular(path):
-    """A binary file object for ``path``, refused unless it is a regular file.
-
-    Opened non-blocking and checked with ``fstat`` before anything is read: a FIFO does not
-    block the caller, ``/dev/zero`` is not read until memory runs out.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError(f"{os.fspath(path)}: not a regular file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
 
 class _IdxStream:
     """Check (and optionally keep) an IDX file fed in pieces, gzip-compressed or not.
@@ -474,7 +456,7 @@ def read_idx(path):
         declared payload.
     """
     path = os.fspath(path)
-    with _open_regular(path) as f:
+    with open_regular(path) as f:
         size = os.fstat(f.fileno()).st_size
         first = f.read(2)
         packed = first == b"\x1f\x8b"

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "open_regular"]
 
 
 def atomic_write(path, data=None, *, writer=None, mode=0o644, fsync=True):
@@ -59,3 +60,30 @@ def atomic_write(path, data=None, *, writer=None, mode=0o644, fsync=True):
             os.remove(tmp)
         raise
     return path
+
+
+def open_regular(path, *, error=ValueError):
+    """A binary file object for ``path``, refused unless it is a regular file.
+
+    Opened non-blocking and checked with ``fstat`` before anything is read: a FIFO does not
+    block the caller, ``/dev/zero`` is not read until memory runs out. Every reader of a file
+    a user or another process may have put there (networks, histories, IDX files, result rows)
+    opens it this way.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    error : type, default ValueError
+        The exception raised for a file that is not regular (callers with an error type of
+        their own, such as the results store, pass it).
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise error(f"{os.fspath(path)}: not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

@@ -15,7 +15,7 @@ import json
 import math
 import numpy as np
 
-from .files import atomic_write
+from .files import atomic_write, open_regular
 
 __all__ = ["History", "plain"]
 
@@ -104,9 +104,17 @@ class History:
         return atomic_write(path, json.dumps(self.to_dict()))
 
     @classmethod
-    def load(cls, path) -> "History":
-        with open(path) as fh:
-            return cls.from_dict(json.load(fh))
+    def load(cls, path, max_bytes=256 << 20) -> "History":
+        """Read a history written by :meth:`save` (a regular file of at most ``max_bytes``)."""
+        with open_regular(path) as fh:
+            data = fh.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ValueError(f"{path}: a history file larger than {max_bytes} bytes")
+        try:
+            return cls.from_dict(json.loads(data))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise ValueError(f"{path}: not a structlearn history ({type(exc).__name__}: "
+                             f"{exc})") from None
 
     def __len__(self):
         return len(self.rows)

@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import stat
 import zipfile
 from dataclasses import dataclass, field
 
@@ -38,7 +37,7 @@ from .version import __version__
 from .activations import get_activation
 from .initializers import get_initializer
 from .keys import carry_over, weight_keys
-from .files import atomic_write
+from .files import atomic_write, open_regular
 from .losses import get_loss
 from .targets import for_network
 from .validation import check_array, check_positive_int, check_rng
@@ -1012,12 +1011,9 @@ class Network:
         def bad(why):
             return ValueError(f"{os.fspath(path)!r} is not a valid structlearn network file: {why}")
 
-        # Refuse what is not a regular file before opening it: a FIFO would block, /dev/zero
-        # never ends.
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise bad("not a regular file")
         try:
-            with open(path, "rb") as fh:
+            # only a regular file: a FIFO would block, /dev/zero never ends
+            with open_regular(path, error=lambda why: bad("not a regular file")) as fh:
                 size = os.fstat(fh.fileno()).st_size
                 with zipfile.ZipFile(fh) as zf:
                     return cls._from_zip(zf, size, bad)

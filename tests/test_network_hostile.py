@@ -152,3 +152,21 @@ def test_duplicate_unit_ids_are_refused(tmp_path):
     path = _zip(tmp_path, list(members.items()))
     with pytest.raises(ValueError, match="unit_ids must be unique"):
         Network.load(path)
+
+
+def test_history_load_reads_bounded_regular_files_only(tmp_path):
+    from structlearn import History
+
+    with pytest.raises(ValueError, match="not a regular file"):
+        History.load("/dev/zero")
+    big = tmp_path / "h.json"
+    big.write_text('{"rows": [], "events": [], "pad": "' + "x" * 2000 + '"}')
+    with pytest.raises(ValueError, match="larger than"):
+        History.load(big, max_bytes=1000)
+    bad = tmp_path / "bad.json"
+    bad.write_text("[" * 100_000)
+    with pytest.raises(ValueError, match="not a structlearn history"):
+        History.load(bad)
+    ok = tmp_path / "ok.json"
+    History(rows=[dict(epoch=1, phase="t", loss=1.0, units=0, weights=1, seconds=0.0)]).save(ok)
+    assert len(History.load(ok)) == 1

@@ -32,9 +32,9 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..files import atomic_write
-from .runner import (MAX_ROW_BYTES, RESULTS, RUNS, ResultsStoreError, read_lines, open_regular,
-                     final_rows, read_results, row_file)
+from ..files import atomic_write, open_regular
+from .runner import (MAX_ROW_BYTES, RESULTS, RUNS, ResultsStoreError, final_rows, read_lines,
+                     read_results, row_file)
 
 __all__ = ["summarize", "write_report", "load_rows", "SUMMARY_COLUMNS", "group_rows"]
 
@@ -239,7 +239,7 @@ def _load_history(out_dir, row, warn):
         path = row_file(out_dir, row, "curve", max_bytes=MAX_CURVE_BYTES)
         if path is None:
             return None
-        with open_regular(path) as fh:
+        with open_regular(path, error=ResultsStoreError) as fh:
             data = json.loads(fh.read(MAX_CURVE_BYTES + 1))
         history = History.from_dict(data)
         _check_history(history)
@@ -442,7 +442,7 @@ def _runs_md(out_dir):
     out = ["| started | command | trials run | ok | failed | skipped | seconds |",
            "|---|---|---:|---:|---:|---:|---:|"]
     try:
-        with open_regular(path) as fh:
+        with open_regular(path, error=ResultsStoreError) as fh:
             for _, line in read_lines(fh, MAX_ROW_BYTES):
                 try:
                     r = json.loads(line)

@@ -60,7 +60,7 @@ import traceback
 import weakref
 from dataclasses import dataclass, field
 
-from ..files import atomic_write
+from ..files import atomic_write, open_regular
 from ..history import History, plain
 from ..parallel import blas_env, blas_threads, process_pool
 from ..validation import Interval, validate_params
@@ -240,23 +240,6 @@ def _run_trial(spec, plugins, threads, save_network):
 
 
 # --------------------------------------------------------------- reading
-def open_regular(path):
-    """A binary file object for ``path``, refused unless it is a regular file.
-
-    Opened non-blocking and checked with ``fstat`` before anything is read, so a FIFO does
-    not block and ``/dev/zero`` is not read until memory runs out.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ResultsStoreError(f"{os.fspath(path)}: not a regular file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
 
 def read_lines(fh, limit):
     """``(number, line)`` for every line of ``fh`` (the last one without its newline when
@@ -323,7 +306,7 @@ def read_results(out_dir, warn=None) -> list[dict]:
     if not os.path.lexists(path):
         return []
     rows = []
-    with open_regular(path) as fh:
+    with open_regular(path, error=ResultsStoreError) as fh:
         for number, line in read_lines(fh, MAX_ROW_BYTES):
             if line is None:
                 if warn:
@@ -441,7 +424,7 @@ def _unlock_fd(fd):
 def _describe_holder(path):
     """The lock file's description of its holder, in words (bounded read)."""
     try:
-        with open_regular(path) as fh:
+        with open_regular(path, error=ResultsStoreError) as fh:
             info = json.loads(fh.read(_MAX_LOCK_BYTES) or b"{}")
     except (OSError, ValueError, RecursionError, ResultsStoreError):
         info = {}
