@@ -238,6 +238,9 @@ class Network:
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must be at least [n_in, n_out] with every size >= 1, got {sizes}")
+        if sum(sizes) > _MAX_UNIT_ID:
+            raise ValueError(f"sizes: at most {_MAX_UNIT_ID} units in all (unit ids are int32), "
+                             f"got {sum(sizes)}")
         rng = check_rng(rng)
         initializer = get_initializer(init)
         # fixed-range initialisers (Ash, Fahlman) draw the biases too; fan-scaled ones start them at 0
@@ -264,6 +267,10 @@ class Network:
         n_inputs, n_outputs = int(n_inputs), int(n_outputs)
         if n_inputs < 1 or n_outputs < 1:
             raise ValueError(f"n_inputs and n_outputs must be >= 1, got {n_inputs}, {n_outputs}")
+        if n_inputs + n_outputs > _MAX_UNIT_ID:
+            raise ValueError(f"n_inputs + n_outputs: at most {_MAX_UNIT_ID} units (unit ids are "
+                             f"int32), got "
+                             f"{n_inputs + n_outputs}")
         W = rng.uniform(-weight_range, weight_range, (n_inputs, n_outputs))
         b = rng.uniform(-weight_range, weight_range, n_outputs)
         return cls(n_inputs, [dict(W=W, b=b, activation=output, sources=(0,))], dtype=dtype)
@@ -600,6 +607,16 @@ class Network:
         return default_loss_for(self.blocks[-1].activation)
 
     # ----------------------------------------------------------------- edits
+    def check_new_units(self, n, name="n"):
+        """Raise ValueError, before anything is allocated, if ``n`` more units cannot get ids.
+
+        Unit ids stay below 2**31 (weight keys pack two of them in an int64), which also
+        bounds every width a user can ask for.
+        """
+        if self._next_uid + int(n) > _MAX_UNIT_ID:
+            raise ValueError(f"{name}: {n} new units would pass the {_MAX_UNIT_ID} unit ids a "
+                             f"network can hold ({self._next_uid} used)")
+
     def _new_ids(self, n):
         if self._next_uid + n > _MAX_UNIT_ID:
             raise ValueError(f"unit ids exhausted: {self._next_uid} + {n} new units would pass "
@@ -647,6 +664,7 @@ class Network:
         """
         k = self._check_block(block, hidden=True)
         n = check_positive_int(n, "n")
+        self.check_new_units(n)
         rng = check_rng(rng)
         blk = self.blocks[k]
         incoming = self._init_or_check(incoming, (blk.fan_in, n), init_range, rng, "incoming")
@@ -740,6 +758,7 @@ class Network:
         if not 0 <= pos < len(self.blocks):
             raise ValueError(f"position must be in [0, {len(self.blocks) - 1}], got {position}")
         width = check_positive_int(width, "width")
+        self.check_new_units(width, "width")
         sources = tuple(int(s) for s in sources)
         if not sources or min(sources) < 0 or max(sources) > pos:
             raise ValueError(f"sources must be nodes 0..{pos} for a block at position {pos}, "

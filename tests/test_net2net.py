@@ -252,7 +252,7 @@ def test_same_width_gives_an_unchanged_copy(X):
     (dict(block=5, new_width=9), ValueError, "hidden block index"),
     (dict(block=0.0, new_width=9), TypeError, "block"),
     (dict(block=True, new_width=9), TypeError, "block"),
-    (dict(block=0, new_width=4), ValueError, "new_width must be >="),
+    (dict(block=0, new_width=4), ValueError, "new_width: expected at least"),
     (dict(block=0, new_width=9.5), TypeError, "new_width"),
     (dict(block=0, new_width=9, noise=-0.1), ValueError, "noise"),
     (dict(block=0, new_width=9, noise=float("nan")), ValueError, "noise"),

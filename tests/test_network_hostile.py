@@ -54,7 +54,7 @@ def test_unit_id_overflow_is_refused_before_any_change():
     net = _net()
     net._next_uid = 2**31 - 2
     before = net.copy()._with_next_uid(net._next_uid)
-    with pytest.raises(ValueError, match="unit ids exhausted"):
+    with pytest.raises(ValueError, match="new units would pass the .* unit ids"):
         net.add_units(0, 5)
     _same(net, before)
 
@@ -170,3 +170,21 @@ def test_history_load_reads_bounded_regular_files_only(tmp_path):
     ok = tmp_path / "ok.json"
     History(rows=[dict(epoch=1, phase="t", loss=1.0, units=0, weights=1, seconds=0.0)]).save(ok)
     assert len(History.load(ok)) == 1
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Network.mlp([2, 10**12, 1]),
+    lambda: Network.cascade(2, 10**12),
+    lambda: _net().add_units(0, 10**12),
+    lambda: _net().add_block(10**12, (1,), "tanh"),
+])
+def test_absurd_sizes_are_refused_before_allocating(make):
+    with pytest.raises(ValueError, match="unit ids"):
+        make()
+
+
+def test_wider_refuses_an_absurd_width_before_allocating():
+    from structlearn.net2net import wider
+
+    with pytest.raises(ValueError, match="new_width: .* unit ids"):
+        wider(_net(), 0, 10**12)

@@ -165,11 +165,12 @@ def wider(network, block, new_width, noise=None, rng=None, *, mode="random",
     blk = network.blocks[k]
     width = blk.width
     if not isinstance(new_width, numbers.Integral) or isinstance(new_width, (bool, np.bool_)):
-        raise TypeError(f"new_width must be an int, got {new_width!r}")
+        raise TypeError(f"new_width: expected an int, got {new_width!r}")
     new_width = int(new_width)
     if new_width < width:
-        raise ValueError(f"new_width must be >= the block's width {width} (Net2WiderNet only "
-                         f"adds units; remove units with Network.remove_units), got {new_width}")
+        raise ValueError(f"new_width: expected at least the block's width {width} (Net2WiderNet "
+                         f"only adds units; remove units with Network.remove_units), got {new_width}")
+    network.check_new_units(new_width - width, "new_width")
     noise = _check_noise(noise)
     if mode not in ("random", "largest"):
         raise ValueError(f"mode must be 'random' or 'largest', got {mode!r}")
