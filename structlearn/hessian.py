@@ -35,6 +35,11 @@ the output block always, and for one hidden layer under an output-separable
 loss (``mse``, ``sigmoid_cross_entropy``).  For the softmax cross-entropy the
 output Hessian has off-diagonal terms ``-p_j p_k`` that the recursion drops.
 
+``mode="exact"`` is not this recursion: it is the exact diagonal, one Hessian-vector product
+(Pearlmutter's R-operator, :mod:`structlearn.curvature`) per weight, for small networks only
+(at most :data:`structlearn.curvature.MAX_WEIGHTS` active weights).  ``docs/obd.md`` has a
+measured table of how far ``lm`` and ``full`` are from it on each kind of network.
+
 Cost: one forward pass plus one backward sweep whose matrix products have the
 shapes of the gradient pass's (``(x**2).T @ h`` instead of ``x.T @ delta``,
 ``h @ (W**2).T`` instead of ``delta @ W.T``).  With ``gradient=True`` the
@@ -50,7 +55,7 @@ from .losses import get_loss
 
 __all__ = ["hessian_diagonal", "hessian_diagonal_pass", "block_views", "HESSIAN_MODES"]
 
-HESSIAN_MODES = ("lm", "full")
+HESSIAN_MODES = ("lm", "full", "exact")
 
 
 def _buffers(net, n):
@@ -168,7 +173,8 @@ def hessian_diagonal_pass(net, X, T, loss, mode="lm", *, gradient=False, batch_s
     X : ndarray (n_samples, n_inputs) of the network's dtype
     T : ndarray (n_samples, n_outputs), encoded targets
     loss : Loss or str
-    mode : {"lm", "full"}
+    mode : {"lm", "full", "exact"}
+        ``"exact"`` does not check the network's size (see :func:`hessian_diagonal`).
     gradient : bool
         Also fill ``net.grads`` with the gradient (as :meth:`Network.loss_and_grad`
         does: trainable blocks only, masked entries 0) from the same forward pass.
@@ -186,6 +192,8 @@ def hessian_diagonal_pass(net, X, T, loss, mode="lm", *, gradient=False, batch_s
         The mean loss (only when ``gradient=True``; else None).
     """
     loss = get_loss(loss)
+    if mode == "exact":
+        return _exact_pass(net, X, T, loss, gradient, batch_size, out)
     full = mode == "full"
     n = len(X)
     H = np.empty(net.params.size, net.dtype) if out is None else out
@@ -206,6 +214,19 @@ def hessian_diagonal_pass(net, X, T, loss, mode="lm", *, gradient=False, batch_s
     return H, (total if gradient else None)
 
 
+def _exact_pass(net, X, T, loss, gradient, batch_size, out):
+    """``mode="exact"``: the R-operator diagonal, and the gradient from ordinary passes."""
+    from .curvature import exact_hessian_diagonal_pass, mean_loss_and_gradient
+
+    total = mean_loss_and_gradient(net, X, T, loss, batch_size) if gradient else None
+    if gradient:
+        grads = net.grads.copy()
+    H = exact_hessian_diagonal_pass(net, X, T, loss, batch_size=batch_size, out=out)
+    if gradient:
+        net.grads[:] = grads
+    return H, total
+
+
 def hessian_diagonal(network, X, y, mode="lm", loss=None, *, batch_size=None,
                      return_gradient=False):
     """Diagonal of the Hessian of the training loss for every weight and bias.
@@ -222,11 +243,14 @@ def hessian_diagonal(network, X, y, mode="lm", loss=None, *, batch_size=None,
         Encoded by the network's own convention (:meth:`Network.encode_targets
         <structlearn.network.Network.encode_targets>`: class indices, a 0/1 or
         already encoded matrix, or real targets).
-    mode : {"lm", "full"}, default "lm"
+    mode : {"lm", "full", "exact"}, default "lm"
         ``"lm"``: Levenberg-Marquardt (Gauss-Newton) diagonal, no ``f''`` terms,
         never negative (what LeCun et al. 1990 used for OBD).  ``"full"``: the
         Becker-LeCun recursion with the ``f''`` terms and the exact output
-        second derivatives.
+        second derivatives.  ``"exact"``: the exact diagonal from one
+        Hessian-vector product per weight (:mod:`structlearn.curvature`; small
+        networks only, a ``ValueError`` above
+        :data:`~structlearn.curvature.MAX_WEIGHTS` active weights).
     loss : str or Loss, optional
         Default: the network's natural loss (see :meth:`Network.default_loss`).
     batch_size : int, optional
@@ -256,6 +280,9 @@ def hessian_diagonal(network, X, y, mode="lm", loss=None, *, batch_size=None,
     T = network.encode_targets(y, n_samples=len(X))
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
+    if mode == "exact":
+        from .curvature import check_small
+        check_small(network, "exact Hessian diagonal")
     H, value = hessian_diagonal_pass(network, X, T, loss, mode, gradient=return_gradient,
                                      batch_size=batch_size)
     if return_gradient:

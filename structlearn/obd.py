@@ -3,8 +3,10 @@
 LeCun, Denker & Solla (1990), "Optimal Brain Damage", NIPS 2, pp. 598-605.
 
 Near a minimum of the training loss ``E``, deleting weight ``w_k`` (setting it
-to 0) changes ``E`` by about its *saliency* (paper, eq. 5 with the diagonal and
-extremal approximations)::
+to 0) changes ``E`` by about its *saliency*: the paper's second-order expansion
+of the change of the objective (its eq. 1) under the "diagonal", "extremal" and
+"quadratic" approximations, for the single change ``dw_k = -w_k``, which step 4
+of the paper's procedure states (unnumbered)::
 
     s_k = h_kk w_k^2 / 2,        h_kk = d2E/dw_k^2
 
@@ -13,9 +15,18 @@ with ``h_kk`` from the second-order back-propagation of
 the saliencies; delete the least salient weights (set to 0 and *freeze* them,
 here with the network's mask, which every optimizer honours); retrain; repeat.
 
-:class:`OptimalBrainDamage` runs that loop with three criteria on the same
-schedule, so they compare fairly: ``"obd"`` (saliency), ``"magnitude"``
-(``|w|``, the usual baseline, e.g. Han et al. 2015) and ``"random"``.
+:class:`OptimalBrainDamage` runs that loop with four criteria on the same
+schedule, so they compare fairly: ``"obd"`` (saliency), ``"obs"`` (Optimal
+Brain Surgeon, Hassibi & Stork 1993: saliency ``w_q^2 / (2 [H^-1]_qq)`` and a
+compensating update of the other weights, :mod:`structlearn.obs`),
+``"magnitude"`` (``|w|``, the usual baseline, e.g. Han et al. 2015) and
+``"random"``.
+
+The saliency is not the paper's eq. 5 (that is the weight-sharing sum
+``h_kk = sum over the connections sharing u_k of d2E/da_i^2 x_j^2``; without
+weight sharing it has one term).  The paper's objective is the squared error;
+ours is the network's training loss, by default the cross-entropy for sigmoid
+and softmax outputs (pass ``loss="mse"`` for the paper's).
 
 Choices of ours, where the paper says nothing or differently:
 
@@ -51,6 +62,8 @@ from .hessian import HESSIAN_MODES, block_views, hessian_diagonal, hessian_diago
 from .history import History
 from .losses import LOSSES, Loss, get_loss
 from .network import Network
+from .curvature import check_small, full_hessian_pass, mean_loss_and_gradient
+from .obs import OBS_HESSIANS, damped_inverse, obs_select, obs_variables
 from .optim import Optimizer, get_optimizer
 from .train import evaluate, train
 from .validation import Check, InstanceOf, Interval, Options, check_array, check_each, check_rng
@@ -58,7 +71,7 @@ from .validation import Check, InstanceOf, Interval, Options, check_array, check
 __all__ = ["hessian_diagonal", "block_views", "saliencies", "remove_dead_units",
            "OptimalBrainDamage", "CRITERIA"]
 
-CRITERIA = ("obd", "magnitude", "random")
+CRITERIA = ("obd", "obs", "magnitude", "random")
 _RANKINGS = ("global", "per_block")
 _FROZEN = ("keep", "prune", "unfreeze")
 _TOLERANCE_METRICS = ("auto", "error", "loss")
@@ -218,9 +231,13 @@ class OptimalBrainDamage(Estimator):
 
     Parameters
     ----------
-    criterion : {"obd", "magnitude", "random"}, default "obd"
+    criterion : {"obd", "obs", "magnitude", "random"}, default "obd"
         Which weights go first: lowest saliency ``h w^2 / 2`` (the paper),
-        lowest ``|w|``, or a random choice.  The schedule is the same for all.
+        lowest OBS saliency ``w^2 / (2 [H^-1]_qq)`` one at a time, each
+        followed by OBS's compensating update of the other weights and biases of
+        the pruned blocks (Hassibi & Stork 1993; small networks only, see
+        :mod:`structlearn.obs`), lowest ``|w|``, or a random choice.  The
+        schedule is the same for all.
     target_fraction : float in [0, 1), default 0.4
         Stop when this fraction of the prunable weights is left.  Default: the
         paper reports the error barely moving up to about 60% deletions.
@@ -231,10 +248,19 @@ class OptimalBrainDamage(Estimator):
         setting).  Ours; problem dependent.
     final_epochs : int, default 0
         Extra training epochs after the last round.
-    hessian : {"lm", "full"}, default "lm"
-        Hessian diagonal: Levenberg-Marquardt (the paper's choice; never
-        negative) or the full Becker-LeCun recursion.  With ``"full"`` a
-        saliency can be negative (a predicted *decrease*); those go first.
+    hessian : {"lm", "full", "exact"}, optional
+        Default ``"lm"`` for ``"obd"``, ``"exact"`` for ``"obs"``.  Hessian
+        diagonal: Levenberg-Marquardt (the paper's choice; never
+        negative), the full Becker-LeCun recursion, or the exact diagonal
+        (:mod:`structlearn.curvature`, small networks only).  With ``"full"``
+        or ``"exact"`` a saliency can be negative (a predicted *decrease*);
+        those go first.  For ``criterion="obs"`` the whole matrix: ``"lm"`` is
+        the Gauss-Newton (outer-product) matrix Hassibi & Stork use, ``"exact"``
+        the exact Hessian; ``"full"`` (a diagonal recursion) is an error.
+    damping : float >= 0, default 1e-4
+        OBS only: the inverse is of ``H + lambda I``, ``lambda = damping *
+        mean(diag H)``, raised tenfold until positive definite
+        (:func:`structlearn.obs.damped_inverse`).
     ranking : {"global", "per_block"}, default "global"
         Rank all prunable weights together (the paper), or delete the same
         fraction of every block.
@@ -314,6 +340,8 @@ class OptimalBrainDamage(Estimator):
         Prunable weights before pruning.
     weights_left_ : int
         Prunable weights left in ``network_``.
+    damping_used_ : list of float
+        OBS only: the damping ``lambda`` of each round's inverse.
     n_rounds_ : int
         Pruning rounds whose result ``network_`` holds (a round undone by
         ``tolerance`` is not counted; its ``weights_pruned`` event stays in the
@@ -326,7 +354,8 @@ class OptimalBrainDamage(Estimator):
         "prune_fraction": [Interval(float, 0, 1, closed="right")],
         "retrain_epochs": [Interval(int, 0)],
         "final_epochs": [Interval(int, 0)],
-        "hessian": [Options(*HESSIAN_MODES)],
+        "hessian": [None, Options(*HESSIAN_MODES)],
+        "damping": [Interval(float, 0)],
         "ranking": [Options(*_RANKINGS)],
         "prune_units": ["boolean"],
         "frozen": [Options(*_FROZEN)],
@@ -348,7 +377,7 @@ class OptimalBrainDamage(Estimator):
     }
 
     def __init__(self, criterion="obd", target_fraction=0.4, prune_fraction=0.2,
-                 retrain_epochs=20, final_epochs=0, hessian="lm", ranking="global",
+                 retrain_epochs=20, final_epochs=0, hessian=None, damping=1e-4, ranking="global",
                  prune_units=True, frozen="keep", tolerance=None, tolerance_metric="auto",
                  max_rounds=None,
                  hidden_layer_sizes=(30,), activation="tanh", output=None, task="auto",
@@ -360,6 +389,7 @@ class OptimalBrainDamage(Estimator):
         self.retrain_epochs = retrain_epochs
         self.final_epochs = final_epochs
         self.hessian = hessian
+        self.damping = damping
         self.ranking = ranking
         self.prune_units = prune_units
         self.frozen = frozen
@@ -453,8 +483,9 @@ class OptimalBrainDamage(Estimator):
             Xv, Tv = val[0].astype(net.dtype, copy=False), val[1]
         optimizer = (copy.deepcopy(self.optimizer) if isinstance(self.optimizer, Optimizer)
                      else get_optimizer(self.optimizer))
+        hessian = self.hessian or ("exact" if self.criterion == "obs" else "lm")
         history = History(meta=dict(algorithm="optimal_brain_damage", criterion=self.criterion,
-                                    hessian=self.hessian, ranking=self.ranking, loss=loss.name,
+                                    hessian=hessian, ranking=self.ranking, loss=loss.name,
                                     target_kind=info.kind))
         start = time.perf_counter()
 
@@ -497,6 +528,15 @@ class OptimalBrainDamage(Estimator):
                             **{f"{score_name}_unpruned": base_score},
                             **{f"{k}_unpruned": v for k, v in base_val.items()})
         self.initial_weights_ = n0
+        if self.criterion == "obs":
+            if hessian not in OBS_HESSIANS:
+                raise ValueError(f"hessian: criterion 'obs' needs a whole matrix, one of "
+                                 f"{list(OBS_HESSIANS)} ('lm': the Gauss-Newton matrix, 'exact': "
+                                 f"the Hessian), got {hessian!r} (a diagonal recursion)")
+            check_small(net, "OBS Hessian", n=len(obs_variables(net, eligible())))
+        elif self.criterion == "obd" and hessian == "exact":
+            check_small(net, "exact Hessian diagonal")
+        self.damping_used_ = []
         H = np.empty(net.params.size, net.dtype)
         reason, rnd = "target_reached", 0
         while True:
@@ -508,16 +548,20 @@ class OptimalBrainDamage(Estimator):
                 reason = "max_rounds"
                 break
             n_del = min(max(1, int(math.ceil(self.prune_fraction * left))), left - keep)
-            if H.size != net.params.size:
-                H = np.empty(net.params.size, net.dtype)
-            H, loss_before = hessian_diagonal_pass(net, X, T, loss, self.hessian, gradient=True,
-                                                   batch_size=_CHUNK, out=H)
-            params = net.params.astype(np.float64)
-            sal = 0.5 * H.astype(np.float64) * params * params
-            deleted = self._choose(net, blocks, sal, n_del, rng)
-            predicted = float(sal[deleted].sum())
-            grad_term = float(-(net.grads[deleted].astype(np.float64) * params[deleted]).sum())
             snapshot = net.copy() if self.tolerance is not None else None
+            if self.criterion == "obs":
+                deleted, predicted, grad_term, loss_before = self._obs_round(
+                    net, X, T, loss, blocks, n_del, hessian)
+            else:
+                if H.size != net.params.size:
+                    H = np.empty(net.params.size, net.dtype)
+                H, loss_before = hessian_diagonal_pass(net, X, T, loss, hessian,
+                                                       gradient=True, batch_size=_CHUNK, out=H)
+                params = net.params.astype(np.float64)
+                sal = 0.5 * H.astype(np.float64) * params * params
+                deleted = self._choose(net, blocks, sal, n_del, rng)
+                predicted = float(sal[deleted].sum())
+                grad_term = float(-(net.grads[deleted].astype(np.float64) * params[deleted]).sum())
             self._delete(net, deleted)
             units_removed = remove_dead_units(net) if self.prune_units else 0
             loss_pruned, score_pruned = metrics(X, T)
@@ -576,7 +620,7 @@ class OptimalBrainDamage(Estimator):
             out.append(lo + local)
         return out
 
-    def _scores(self, net, idx, sal, rng):
+    def _scores(self, net, idx, sal, rng):  # obd, magnitude, random (obs: _obs_round)
         if self.criterion == "obd":
             return sal[idx]
         if self.criterion == "magnitude":
@@ -591,6 +635,34 @@ class OptimalBrainDamage(Estimator):
         quotas = _apportion(n_del, [len(i) for i in per_block])
         return np.concatenate([idx[_lowest(self._scores(net, idx, sal, rng), q)]
                                for idx, q in zip(per_block, quotas) if q > 0])
+
+    def _obs_round(self, net, X, T, loss, blocks, n_del, hessian):
+        """One OBS round: ``n_del`` deletions from one (damped) Hessian of the variables of
+        ``blocks``, each with its compensating update (:func:`structlearn.obs.obs_select`).
+
+        Returns the deleted flat indices, the predicted increase (sum of the sequential
+        saliencies), the first-order term ``g . dw`` the model neglects, and the loss before."""
+        loss_before = mean_loss_and_gradient(net, X, T, loss, _CHUNK)
+        grads = net.grads.astype(np.float64)
+        S = obs_variables(net, blocks)
+        Hs = full_hessian_pass(net, X, T, loss, S, mode=OBS_HESSIANS[hessian],
+                               batch_size=_CHUNK)
+        Hinv, lam = damped_inverse(Hs, self.damping)
+        self.damping_used_.append(lam)
+        pos = np.full(net.params.size, -1, np.int64)
+        pos[S] = np.arange(len(S))
+        per_block = self._candidates(net, blocks)
+        cand = pos[np.concatenate(per_block)]
+        quotas = groups = None
+        if self.ranking == "per_block":
+            quotas = _apportion(n_del, [len(i) for i in per_block])
+            groups = np.repeat(np.arange(len(per_block)), [len(i) for i in per_block])
+        w0 = net.params[S].astype(np.float64)
+        w = w0.copy()
+        gone, costs = obs_select(Hinv, w, cand, n_del, quotas=quotas, groups=groups)
+        net.params[S] = w.astype(net.dtype)
+        grad_term = float(grads[S] @ (w - w0))
+        return np.sort(S[gone]), float(costs.sum()), grad_term, loss_before
 
     @staticmethod
     def _delete(net, deleted):

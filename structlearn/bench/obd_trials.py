@@ -73,14 +73,16 @@ def pruning_trial(criterion, dataset, seed, *, hidden=None, activation=None, lr=
 
     Parameters
     ----------
-    criterion : {"obd", "magnitude", "random"}
+    criterion : {"obd", "obs", "magnitude", "random"}
+        (``"obs"`` needs a network of at most 4,096 weights: not the MNIST sets.)
     dataset : str
     seed : int
     hidden, activation, lr, epochs, batch_size, dtype
         The MLP and its initial training (defaults per data set, module docstring).
     retrain_epochs, final_epochs, target_fraction, prune_fraction, retrain_lr
         The pruning schedule.
-    hessian : {"lm", "full"}
+    hessian : {"lm", "full", "exact"}
+        (``"exact"``: small networks only; for ``"obs"`` pass ``"exact"`` or ``"lm"``.)
     ranking : {"global", "per_block"}
     network : {"mlp", "cascor"}
         Prune an MLP, or the network cascade-correlation grows (two-spirals).
