@@ -6,8 +6,9 @@ from helpers import numeric_gradient, relative_error
 from structlearn import Network
 from structlearn import datasets as ds
 from structlearn.activations import get_activation
-from structlearn.cascor import BatchRunner, CandidatePool, CascadeCorrelation
-from structlearn.cascor.core import candidate_terms, error_stats, output_terms, patience_step
+from structlearn.cascor import CandidatePool, CascadeCorrelation, Executor
+from structlearn.cascor import policy
+from structlearn.cascor.steps import candidate_terms, error_stats, output_terms, patience_step
 from structlearn.optim import quickprop_step
 
 
@@ -32,6 +33,35 @@ def test_quickprop_step_hand_computed():
     np.testing.assert_array_equal(slopes, s)
     step, slopes = quickprop_step(np.full(5, 2.0), s, d, p, eps, mu, decay=0.1)
     np.testing.assert_allclose(slopes, s + 0.2)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lean_quickprop_update_is_the_reference_step_bit_for_bit(dtype):
+    """steps.quickprop_update (fewer numpy calls, in place) against optim.quickprop_step, on
+    random states full of the edge cases: zero steps, equal slopes, zero slopes, sign flips."""
+    from structlearn.cascor.steps import quickprop_update
+
+    rng = np.random.default_rng(0)
+    shape = (3, 9, 40)
+    pick = lambda *vals: rng.choice(np.array(vals, dtype), shape)      # noqa: E731
+    for trial in range(20):
+        W = rng.standard_normal(shape).astype(dtype)
+        d = np.where(rng.random(shape) < 0.3, pick(0.0, -0.0), rng.standard_normal(shape))
+        p = rng.standard_normal(shape).astype(dtype)
+        s = np.where(rng.random(shape) < 0.2, p, rng.standard_normal(shape))     # p == s
+        s = np.where(rng.random(shape) < 0.1, pick(0.0, -0.0), s).astype(dtype)
+        d = d.astype(dtype)
+        eps = rng.uniform(0.01, 1.0, (3, 1, 1)).astype(dtype)
+        commit = rng.random(3) < 0.7
+        step, slopes = quickprop_step(W, s, d, p, eps, 2.0)
+        c = commit[:, None, None]
+        W_ref = W + step * c
+        d_ref, p_ref = np.where(c, step, d), np.where(c, slopes, p)
+        quickprop_update(W, s, d, p, eps, 2.0, commit)
+        np.testing.assert_array_equal(W, W_ref)
+        np.testing.assert_array_equal(d, d_ref)
+        np.testing.assert_array_equal(p, p_ref)
+        assert W.dtype == dtype
 
 
 # ------------------------------------------------------------ the arithmetic
@@ -73,7 +103,7 @@ def test_candidate_scores_and_slopes_match_finite_differences(unit_type):
     acts = [get_activation(t) for t in pool.types]
 
     def run(W, prev_cor, score):
-        return candidate_terms(V, W, pool.groups, e_aug, e_cen, e_mean, sse, prev_cor, score)
+        return candidate_terms(V, W, pool, e_aug, e_cen, e_mean, sse, prev_cor, score)
 
     for score, cov in (("covariance", True), ("c_code", False)):
         cor, scores, _ = run(W, np.zeros((2, K, O)), score)
@@ -96,9 +126,9 @@ def test_candidate_scores_and_slopes_match_finite_differences(unit_type):
     grad = numeric_gradient(total_score, flat).reshape(Wc.shape)
     assert relative_error(-grad, slopes) < 1e-7
     # the same numbers through preallocated buffers
-    from structlearn.cascor.core import workspace
+    from structlearn.cascor.steps import workspace
     work = workspace(4, O, K, V.shape[2], np.float64)
-    out = candidate_terms(V, W, pool.groups, e_aug, e_cen, e_mean, sse, cor, "c_code", work)
+    out = candidate_terms(V, W, pool, e_aug, e_cen, e_mean, sse, cor, "c_code", work)
     np.testing.assert_array_equal(out[2], slopes)
 
 
@@ -162,7 +192,8 @@ def test_candidate_pool_groups_types_and_kinds():
     pool = CandidatePool(8, ["symmetric_sigmoid", "gaussian"], sibling_descendant=True,
                          n_siblings=4, descendant_penalty=0.8)
     assert pool.types == ["symmetric_sigmoid"] * 4 + ["gaussian"] * 4
-    assert [sl for sl, _ in pool.groups] == [slice(0, 4), slice(4, 8)]
+    assert [g[0] for g in pool.groups] == [slice(0, 4), slice(4, 8)]
+    assert [g[1].name for g in pool.groups] == ["symmetric_sigmoid", "gaussian"]
     assert pool.is_sibling.sum() == 4 and sorted(pool.kinds).count("descendant") == 4
     np.testing.assert_array_equal(pool.penalty, np.where(pool.is_sibling, 1.0, 0.8))
     # every type still gets both kinds of candidates
@@ -171,34 +202,34 @@ def test_candidate_pool_groups_types_and_kinds():
 
 
 # ------------------------------------------------------------ the algorithm
-class _Recorder(BatchRunner):
-    """Captures the winner's correlations right before each installation."""
+def test_installed_unit_output_weights_are_minus_correlation(monkeypatch):
+    """The policy's install: the winner's weights go into a frozen block, its output weights
+    start at -correlation x weight_multiplier, and its cached values are the network's."""
+    seen = []
+    install = policy.install
 
-    def _install(self, j):
-        k = int(self.best[j])
-        t, fan = int(self.tid[j]), int(self.fan[j])
-        cor = self.prev_cor[j, k].copy()
-        w = self.W[j, self.O + k, :fan].copy()
-        self.seen = getattr(self, "seen", [])
-        self.seen.append((t, fan, cor))
-        super()._install(j)
-        np.testing.assert_array_equal(self.W[j, :self.O, fan], -cor * self.cfg.weight_multiplier)
-        new = self.nets[t].blocks[-2]           # plain cascade: the unit is the last block
+    def recording_install(t):
+        k, fan = int(t.best), int(t.fan)
+        cor = t.prev_cor[k].copy()
+        w = t.W_cand[k, :fan].copy()
+        assert install(t)
+        seen.append((t.tid, fan, cor))
+        np.testing.assert_array_equal(t.W_out[:, fan], -cor * t.cfg.weight_multiplier)
+        new = t.network.blocks[-2]             # plain cascade: the unit is the last block
         np.testing.assert_array_equal(new.b, w[:1])
         np.testing.assert_array_equal(new.W[:, 0], w[1:])
         # its cached values are the network's own values of that unit
-        nodes = self.nets[t].forward(self.X, return_nodes=True)
-        np.testing.assert_allclose(self.V[j, fan], nodes[-2][:, 0], rtol=1e-12, atol=1e-15)
+        nodes = t.network.forward(t.ex.X, return_nodes=True)
+        np.testing.assert_allclose(t.V[fan], nodes[-2][:, 0], rtol=1e-12, atol=1e-15)
+        return True
 
-
-def test_installed_unit_output_weights_are_minus_correlation():
+    monkeypatch.setattr(policy, "install", recording_install)
     X, y = ds.parity(3)
     est = CascadeCorrelation(weight_multiplier=0.7, max_hidden_units=3)
     cfg, Xc, T, val, _ = est._prepare(np.asarray(X, float), y, None, None)
-    runner = _Recorder(Xc, T, [np.random.default_rng(s) for s in (0, 1)], cfg)
-    results = runner.run()
-    assert len(runner.seen) >= 2
-    for t, fan, cor in runner.seen:
+    results = Executor(Xc, T, [np.random.default_rng(s) for s in (0, 1)], cfg).run()
+    assert len(seen) >= 2 and {t for t, _, _ in seen} == {0, 1}
+    for t, fan, cor in seen:
         assert np.all(cor != 0)
     # the frozen unit in the network has the candidate's weights, and is frozen
     net = results[0].network
@@ -281,8 +312,22 @@ def test_determinism_and_batch_equals_single_run():
         assert r.history.to_dict()["events"] == single.history_.to_dict()["events"]
 
 
+def test_history_rows_per_phase_by_default_and_per_epoch_when_asked():
+    X, y = ds.parity(3)
+    a = CascadeCorrelation(rng=0).fit(X, y)
+    b = CascadeCorrelation(rng=0, history="epoch").fit(X, y)
+    np.testing.assert_array_equal(a.network_.params, b.network_.params)   # only the log differs
+    assert a.history_.to_dict()["events"] == b.history_.to_dict()["events"]
+    phases = [r["phase"] for r in a.history_.rows]
+    assert phases == ["output", "candidate"] * a.hidden_units_ + ["output"]
+    assert len(b.history_.rows) > 5 * len(a.history_.rows)
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in (a.history_.rows[-1],
+                                                                     b.history_.rows[-1])]
+    assert strip[0] == strip[1]
+
+
 def test_float32_batch_equals_single_run():
-    """With the fan-in padded to whole blocks of 8, float32 sums do not depend on the batch."""
+    """With the fan-in cut into fixed blocks, float32 sums do not depend on the batch."""
     X, y = ds.two_spirals()
     batch = CascadeCorrelation(dtype=np.float32, history="phase").fit_trials(X, y, [5, 6])
     for seed, r in zip([5, 6], batch):
@@ -499,9 +544,9 @@ def test_add_sources_preserves_the_function_and_keeps_rows_in_place():
 def _first_outputs(est, X, y, network):
     """The outputs the first output phase starts from: f(W @ V) of the runner's arrays."""
     cfg, Xc, T, val, start = est._prepare(np.asarray(X, float), y, network, None)
-    runner = BatchRunner(Xc, T, [np.random.default_rng(0)], cfg, network=start)
+    runner = Executor(Xc, T, [np.random.default_rng(0)], cfg, network=start)
     fan = int(runner.fan[0])
-    return runner.out_act.f(runner.W[0, :runner.O, :fan] @ runner.V[0, :fan]).T
+    return runner.out_act.f(runner.W_out[0, :, :fan] @ runner.V[0, :fan]).T
 
 
 def _targets(net, y):
@@ -522,7 +567,8 @@ def test_fit_from_a_previous_cascor_network():
                                history="phase").fit(X, y)
     start = first.network_
     before = start.copy()
-    est = CascadeCorrelation(max_hidden_units=3, rng=1, pool_type="sibling_descendant")
+    est = CascadeCorrelation(max_hidden_units=3, rng=1, pool_type="sibling_descendant",
+                             history="epoch")
     # the first output phase starts from exactly the given function (float64)
     assert np.max(np.abs(_first_outputs(est, X, y, start) - start.forward(X))) < 1e-10
     m = est.fit(X, y, network=start)
@@ -558,7 +604,7 @@ def test_fit_from_an_obd_pruned_mlp_keeps_masks():
                    else out_mask & start.blocks[-1].mask)
     out_mask = start.blocks[-1].mask.copy()
     before = start.copy()
-    est = CascadeCorrelation(max_hidden_units=3, rng=0, snapshots=True)
+    est = CascadeCorrelation(max_hidden_units=3, rng=0, snapshots=True, history="epoch")
     assert np.max(np.abs(_first_outputs(est, X, y, start) - start.forward(X))) < 1e-10
     m = est.fit(X, y, network=start)
     _assert_unchanged(start, before)

@@ -4,12 +4,20 @@ sibling/descendant candidate pool (Baluja & Fahlman 1994).
 * :class:`CascadeCorrelation` -- the estimator (the :mod:`structlearn.estimator` contract:
   ``fit(X, y, *, network=None, validation=None)``, ``predict``, ``decision_function``, ...;
   and ``fit_trials``).
-* :mod:`.core` -- the arithmetic of both phases on arrays with a leading trial axis.
-* :mod:`.pool` -- the candidate pool (activations, sibling/descendant kinds).
-* :mod:`.runner` -- :class:`BatchRunner`, many independent trials advanced together.
+* :mod:`.policy` -- the algorithm for one trial: output phase, candidate phase, install, stop.
+* :mod:`.steps` -- the pure step functions it relies on (errors, score and slope, quickprop,
+  patience), on arrays with a leading trial axis.
+* :mod:`.kinds` -- candidate kinds (a registry) and the candidate pool.
+* :mod:`.executor` -- :class:`Executor`, one trial or many advanced together epoch by epoch.
 """
+from .config import RunConfig, TrialResult
 from .estimator import CascadeCorrelation
-from .pool import CandidatePool
-from .runner import BatchRunner, RunConfig, TrialResult
+from . import accel
+from .executor import Executor
+from .kinds import KINDS, CandidateKind, CandidatePool, UnitKind, get_kind, register_kind
 
-__all__ = ["CascadeCorrelation", "CandidatePool", "BatchRunner", "RunConfig", "TrialResult"]
+#: the executor's former name
+BatchRunner = Executor
+
+__all__ = ["CascadeCorrelation", "CandidatePool", "CandidateKind", "UnitKind", "KINDS",
+           "register_kind", "get_kind", "Executor", "BatchRunner", "RunConfig", "TrialResult"]

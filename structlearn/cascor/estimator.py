@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import ACTIVATIONS
 from ..estimator import Estimator
 from ..parallel import blas_threads, process_pool
 from ..validation import Check, InstanceOf, Interval, Options, check_rng, validate_params
-from .pool import CandidatePool
-from .runner import BatchRunner, RunConfig
+from . import accel
+from .config import PRESETS, RunConfig
+from .executor import Executor
+from .kinds import CandidateKind, CandidatePool
 
 __all__ = ["CascadeCorrelation"]
 
@@ -16,8 +17,6 @@ __all__ = ["CascadeCorrelation"]
 #: and linear). Not softmax: its outputs are coupled, and quickprop's per-weight secant steps
 #: then overshoot and diverge (tried: two-spirals never leaves 50%).
 _OUTPUTS = ("symmetric_sigmoid", "sigmoid", "tanh", "linear")
-#: activations a hidden unit may have
-_HIDDEN = tuple(name for name, act in ACTIVATIONS.items() if act.elementwise)
 
 
 class _FloatDtype(Options):
@@ -38,7 +37,7 @@ class _FloatDtype(Options):
 
 def _names(value):
     return isinstance(value, (list, tuple)) and len(value) > 0 and \
-        all(isinstance(v, str) for v in value)
+        all(isinstance(v, (str, CandidateKind)) for v in value)
 
 
 def _positive(kind):
@@ -73,7 +72,7 @@ class CascadeCorrelation(Estimator):
       the score ``S = sum_o |sum_p (V_p - Vbar)(E_po - Ebar_o)| / sum E^2`` (the
       paper's eq. 1, normalised by the sum of squared errors as in the code),
       with its own patience.  The whole pool is one computation: weights are a
-      (fan-in x pool) matrix (see :mod:`structlearn.cascor.core`).
+      (fan-in x pool) matrix (see :mod:`structlearn.cascor.steps`).
     * **Install.** The best candidate joins the network with its incoming
       weights frozen; its output weights start at ``-C_o * weight_multiplier``
       (minus its correlation with each output's error).  Its values are cached:
@@ -92,10 +91,20 @@ class CascadeCorrelation(Estimator):
         Most units to install (new units: those of a network given to ``fit``
         do not count).  The C code's default is 25; the reference two-spirals
         runs (``anchors.md``) used 50.
-    unit_type : str or sequence of str, default "symmetric_sigmoid"
-        Candidate activation: the code's sigmoid in -0.5..+0.5.  ``"tanh"`` and
-        ``"gaussian"`` (``exp(-a^2/2)``, as in the code) are options; a sequence
-        gives a mixed pool, cycled over the candidates (the code's ``VARIED``).
+    preset : {"c_code", "paper"}, default "c_code"
+        Where the defaults of ``unit_type``, ``output_epsilon``, ``candidate_epsilon``,
+        ``output_patience``, ``candidate_patience``, ``output_decay`` and
+        ``score_formula`` come from (those left None): ``"c_code"``, Fahlman's C code
+        v1.1 (tuned for two-spirals; the values below); ``"paper"``, Fahlman's Lisp code,
+        with which the paper's N-parity table was made (Gaussian units, output epsilon
+        0.35, candidate epsilon 1, patience 8, output decay 1e-4, the covariance score).
+        An explicit value overrides the preset (:data:`structlearn.cascor.config.PRESETS`).
+    unit_type : str, CandidateKind or sequence of them, optional
+        Candidate kind (preset: ``"symmetric_sigmoid"``, the code's sigmoid in
+        -0.5..+0.5; ``"paper"``: ``"gaussian"``, ``exp(-a^2/2)`` as in the code).
+        ``"sigmoid"``, ``"tanh"``, any element-wise activation, a registered kind
+        (:mod:`structlearn.cascor.kinds`) or a :class:`CandidateKind`; a sequence gives
+        a mixed pool, cycled over the candidates (the code's ``VARIED``).
     output_activation : str, optional
         ``"symmetric_sigmoid"`` (default for classification, the code's
         output type), ``"sigmoid"``, ``"tanh"``, or ``"linear"`` (default for
@@ -104,27 +113,28 @@ class CascadeCorrelation(Estimator):
         to ``fit``,
         the network's output activation is used (a different one here is an
         error).
-    output_epsilon : float, default 1.0
+    output_epsilon : float, optional
         Quickprop step size for output weights, divided by the number of
-        patterns (code: ``outEpsilon`` 1.0).
+        patterns (preset: 1.0, the code's ``outEpsilon``; ``"paper"``: 0.35).
     output_mu : float, default 2.0
         Quickprop maximum growth factor (code: 2.0; Fahlman 1988: 1.75).
-    output_decay : float, default 0.0
-        Weight decay on output weights (code: 0.0).
-    output_patience : int, default 12
+    output_decay : float, optional
+        Weight decay on output weights (preset: 0.0; ``"paper"``: 1e-4).
+    output_patience : int, optional
         Epochs without a relative error change above the threshold before the
-        output phase stops (code: 12; 0 disables).
+        output phase stops (preset: 12; ``"paper"``: 8; 0 disables).
     output_change_threshold : float, default 0.01
         Relative change of the error that counts as progress (code: 0.01).
     output_epochs : int, default 200
         Most epochs of one output phase (code: 200).
-    candidate_epsilon : float, default 100.0
+    candidate_epsilon : float, optional
         Quickprop step size for candidate weights, divided by patterns x units
-        (bias and inputs counted; code: ``candEpsilon`` 100).
+        (bias and inputs counted; preset: 100, the code's ``candEpsilon``;
+        ``"paper"``: 1.0).
     candidate_mu, candidate_decay : float, default 2.0, 0.0
         (code: 2.0 and 0.0).
-    candidate_patience : int, default 12
-        (code: 12).
+    candidate_patience : int, optional
+        (preset: 12; ``"paper"``: 8).
     candidate_change_threshold : float, default 0.03
         (code: 0.03).
     candidate_epochs : int, default 200
@@ -157,12 +167,19 @@ class CascadeCorrelation(Estimator):
     validation_patience : int, default 12
         Units without validation improvement before stopping (code:
         ``valPatience`` 12); only used when ``fit`` gets validation data.
-    score_formula : {"c_code", "covariance"}, default "c_code"
-        How the candidates' mean is removed from the score.  The C code (and
+    score_formula : {"c_code", "covariance"}, optional
+        How the candidates' mean is removed from the score (preset: ``"c_code"``;
+        ``"paper"``: ``"covariance"``).  The C code (and
         the reference figures) subtract ``mean(V) * mean(E)`` once, not ``P``
         times, so its score is not exactly the paper's covariance; the slopes
         are the covariance's either way.  ``"covariance"`` is the paper's
         definition (and Fahlman's Lisp code's).
+    candidate_objective : {"covariance", "cascade2"}, default "covariance"
+        What the candidates maximise: the covariance score (the paper's eq. 1), or
+        Cascade-2's (Fahlman's later variant, the one FANN ships): the fraction of the
+        residual squared error a candidate removes through its own output weights, which
+        then become the new unit's (:func:`structlearn.cascor.steps.cascade2_terms`; better
+        suited to regression).
     task : {"auto", "classification", "regression"}, default "auto"
         ``"auto"``: class labels (1-D integers, booleans, strings, any hashable
         values of one type) and 0/1 target matrices (multi-label) are
@@ -170,11 +187,18 @@ class CascadeCorrelation(Estimator):
     dtype : float64 or float32, default float64
         Floating type of the network and every pass (the C code uses float).
         A network given to ``fit`` is converted to it.
-    history : {"epoch", "phase"}, default "epoch"
-        Log one History row per epoch, or one per phase (cheaper for many trials).
+    history : {"phase", "epoch"}, default "phase"
+        Log one History row per phase (the end of every output and candidate phase), or,
+        when asked, one per epoch (learning curves; it costs a few microseconds an epoch).
     snapshots : bool, default False
         Keep a copy of the network after every output phase (``snapshots_``),
         for plots of the decision boundary as units are added.
+    accelerate : bool, default False
+        Run a single ``fit``'s phases in compiled kernels (:mod:`structlearn.cascor.accel`;
+        needs numba, an optional extra). The numpy path stays the reference: the kernels
+        agree with it to rounding, not bit for bit. Used with per-phase history, the
+        covariance objective and the code's unit and output types; otherwise, and for
+        ``fit_trials``, the numpy path runs.
     rng : int, Generator or None
         Source of every random number (initial weights, candidates).
 
@@ -226,19 +250,20 @@ class CascadeCorrelation(Estimator):
     _parameter_constraints = {
         "pool_size": [Interval(int, 1, None)],
         "max_hidden_units": _non_negative(int),
-        "unit_type": [Options(*_HIDDEN),
-                      Check(_names, "a non-empty list or tuple of hidden activation names")],
+        "preset": [Options(*PRESETS)],
+        "unit_type": [None, InstanceOf(str), InstanceOf(CandidateKind),
+                      Check(_names, "a non-empty list or tuple of candidate kinds")],
         "output_activation": [Options(None, *_OUTPUTS)],
-        "output_epsilon": _positive(float),
+        "output_epsilon": [None, *_positive(float)],
         "output_mu": _positive(float),
-        "output_decay": _non_negative(float),
-        "output_patience": _non_negative(int),
+        "output_decay": [None, *_non_negative(float)],
+        "output_patience": [None, *_non_negative(int)],
         "output_change_threshold": _non_negative(float),
         "output_epochs": [Interval(int, 1, None)],
-        "candidate_epsilon": _positive(float),
+        "candidate_epsilon": [None, *_positive(float)],
         "candidate_mu": _positive(float),
         "candidate_decay": _non_negative(float),
-        "candidate_patience": _non_negative(int),
+        "candidate_patience": [None, *_non_negative(int)],
         "candidate_change_threshold": _non_negative(float),
         "candidate_epochs": [Interval(int, 1, None)],
         "weight_range": _positive(float),
@@ -250,24 +275,28 @@ class CascadeCorrelation(Estimator):
         "descendant_penalty": _positive(float),
         "n_siblings": [None, Interval(int, 0, None)],
         "validation_patience": _non_negative(int),
-        "score_formula": [Options("c_code", "covariance")],
+        "score_formula": [None, Options("c_code", "covariance")],
+        "candidate_objective": [Options("covariance", "cascade2")],
         "task": [Options("auto", "classification", "regression")],
         "dtype": [_FloatDtype()],
         "history": [Options("epoch", "phase")],
         "snapshots": ["boolean"],
+        "accelerate": ["boolean"],
         "rng": [None, Interval(int, 0, None), InstanceOf(np.random.Generator)],
     }
 
-    def __init__(self, *, pool_size=8, max_hidden_units=50, unit_type="symmetric_sigmoid",
-                 output_activation=None, output_epsilon=1.0, output_mu=2.0, output_decay=0.0,
-                 output_patience=12, output_change_threshold=0.01, output_epochs=200,
-                 candidate_epsilon=100.0, candidate_mu=2.0, candidate_decay=0.0,
-                 candidate_patience=12, candidate_change_threshold=0.03, candidate_epochs=200,
+    def __init__(self, *, preset="c_code", pool_size=8, max_hidden_units=50, unit_type=None,
+                 output_activation=None, output_epsilon=None, output_mu=2.0, output_decay=None,
+                 output_patience=None, output_change_threshold=0.01, output_epochs=200,
+                 candidate_epsilon=None, candidate_mu=2.0, candidate_decay=0.0,
+                 candidate_patience=None, candidate_change_threshold=0.03, candidate_epochs=200,
                  weight_range=1.0, weight_multiplier=1.0, sigmoid_prime_offset=0.1,
                  score_threshold=0.4, error_index_threshold=0.2, pool_type="cascade",
                  descendant_penalty=0.8, n_siblings=None, validation_patience=12,
-                 score_formula="c_code", task="auto", dtype=np.float64, history="epoch",
-                 snapshots=False, rng=None):
+                 score_formula=None, candidate_objective="covariance", task="auto",
+                 dtype=np.float64, history="phase",
+                 snapshots=False, accelerate=False, rng=None):
+        self.preset = preset
         self.pool_size = pool_size
         self.max_hidden_units = max_hidden_units
         self.unit_type = unit_type
@@ -294,10 +323,12 @@ class CascadeCorrelation(Estimator):
         self.n_siblings = n_siblings
         self.validation_patience = validation_patience
         self.score_formula = score_formula
+        self.candidate_objective = candidate_objective
         self.task = task
         self.dtype = dtype
         self.history = history
         self.snapshots = snapshots
+        self.accelerate = accelerate
         self.rng = rng
 
 
@@ -308,11 +339,9 @@ class CascadeCorrelation(Estimator):
         The checks here are the ones that involve more than one parameter or the data.
         """
         pool_size = int(self.pool_size)
-        types = [self.unit_type] if isinstance(self.unit_type, str) else list(self.unit_type)
-        bad = [t for t in types if t not in _HIDDEN]
-        if bad:
-            raise ValueError(f"unit_type: expected hidden activation names (one of "
-                             f"{', '.join(map(repr, _HIDDEN))}), got {self.unit_type!r}")
+        p = self._resolved()
+        types = [p["unit_type"]] if isinstance(p["unit_type"], (str, CandidateKind)) \
+            else list(p["unit_type"])
         if self.n_siblings is None:
             n_sib = pool_size // 2
         elif self.n_siblings > pool_size:
@@ -325,13 +354,13 @@ class CascadeCorrelation(Estimator):
         return RunConfig(
             pool=pool, output_activation=output_activation,
             max_hidden_units=int(self.max_hidden_units),
-            output_epsilon=float(self.output_epsilon), output_mu=float(self.output_mu),
-            output_decay=float(self.output_decay), output_patience=int(self.output_patience),
+            output_epsilon=float(p["output_epsilon"]), output_mu=float(self.output_mu),
+            output_decay=float(p["output_decay"]), output_patience=int(p["output_patience"]),
             output_change_threshold=float(self.output_change_threshold),
             output_epochs=int(self.output_epochs),
-            candidate_epsilon=float(self.candidate_epsilon),
+            candidate_epsilon=float(p["candidate_epsilon"]),
             candidate_mu=float(self.candidate_mu), candidate_decay=float(self.candidate_decay),
-            candidate_patience=int(self.candidate_patience),
+            candidate_patience=int(p["candidate_patience"]),
             candidate_change_threshold=float(self.candidate_change_threshold),
             candidate_epochs=int(self.candidate_epochs),
             weight_range=float(self.weight_range),
@@ -341,8 +370,14 @@ class CascadeCorrelation(Estimator):
             error_measure="bits" if classify else "index",
             error_index_threshold=float(self.error_index_threshold),
             validation_patience=int(self.validation_patience),
-            score=self.score_formula, dtype=np.dtype(self.dtype), history=self.history,
+            score=p["score_formula"], objective=self.candidate_objective,
+            dtype=np.dtype(self.dtype), history=self.history,
             snapshots=bool(self.snapshots))
+
+    def _resolved(self):
+        """The preset's parameters, each overridden by an explicit (not None) value."""
+        return {name: value if getattr(self, name) is None else getattr(self, name)
+                for name, value in PRESETS[self.preset].items()}
 
     def _output_activation(self, classify, network):
         """The output activation: the given network's, else the parameter or the task's default."""
@@ -378,7 +413,7 @@ class CascadeCorrelation(Estimator):
         """Config, data and start network of a run (``X`` and ``network`` already checked).
 
         Returns ``(cfg, X, T, validation, network)`` in the run's dtype: what
-        :class:`BatchRunner` takes.
+        :class:`~structlearn.cascor.executor.Executor` takes.
         """
         classify = self._target_kind(y) != "regression"
         act = self._output_activation(classify, network)
@@ -419,7 +454,11 @@ class CascadeCorrelation(Estimator):
 
     def _fit(self, X, y, *, network, validation):
         cfg, X, T, val, start = self._prepare(X, y, network, validation)
-        result = BatchRunner(X, T, [check_rng(self.rng)], cfg, val, network=start).run()[0]
+        if self.accelerate and not accel.HAVE_NUMBA:
+            raise ValueError("accelerate: True needs numba (pip install numba); the numpy "
+                             "path runs without it")
+        result = Executor(X, T, [check_rng(self.rng)], cfg, val, network=start,
+                          accelerate=self.accelerate).run()[0]
         self._set_result(result)
 
     def fit_trials(self, X, y, seeds, *, network=None, validation=None, n_jobs=1):
@@ -427,7 +466,7 @@ class CascadeCorrelation(Estimator):
 
         Each trial draws only from its own seed, and its result does not depend
         on the other trials of the batch: it is the result of ``fit`` with that
-        seed, bit for bit (float64 and float32; see ``BatchRunner.F_ALIGN``).
+        seed, bit for bit (float64 and float32; see :func:`.steps.fan_product`).
         The estimator's ``rng`` is ignored; its other parameters apply to every
         trial. The estimator itself is not fitted (no ``network_``).
 
@@ -455,7 +494,7 @@ class CascadeCorrelation(Estimator):
         cfg, X, T, val, start = self._prepare(X, y, network, validation)
         n_jobs = min(int(n_jobs), len(rngs))
         if n_jobs == 1:
-            return BatchRunner(X, T, rngs, cfg, val, network=start).run()
+            return Executor(X, T, rngs, cfg, val, network=start).run()
         shares = [list(range(j, len(rngs), n_jobs)) for j in range(n_jobs)]
         with process_pool(n_jobs, threads=1) as pool:
             futures = [pool.submit(_run_batch, X, T, [rngs[i] for i in share], cfg, val, start)
@@ -509,4 +548,4 @@ class CascadeCorrelation(Estimator):
 def _run_batch(X, T, rngs, cfg, val, network):
     """One worker's share of :meth:`CascadeCorrelation.fit_trials`, as one batch."""
     with blas_threads(1):
-        return BatchRunner(X, T, rngs, cfg, val, network=network).run()
+        return Executor(X, T, rngs, cfg, val, network=network).run()
