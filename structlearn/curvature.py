@@ -242,13 +242,14 @@ def hessian_vector_product_pass(net, X, T, loss, V, *, mode="exact", batch_size=
     return HV
 
 
-def check_problem(network, X, y, loss=None, mode="exact"):
-    """Validate the arguments of the public curvature functions: ``(loss, X, T)`` with ``X`` in
-    the network's dtype and ``T`` the encoded targets."""
+def check_problem(network, X, y, loss=None, mode="exact", modes=CURVATURE_MODES):
+    """Validate the arguments of the public curvature functions (and of
+    :func:`structlearn.hessian.hessian_diagonal`, with its ``modes``): ``(loss, X, T)`` with
+    ``X`` in the network's dtype and ``T`` the encoded targets."""
     if not isinstance(network, Network):
         raise TypeError(f"network: expected a structlearn Network, got {type(network).__name__}")
-    if mode not in CURVATURE_MODES:
-        raise ValueError(f"mode: expected one of {list(CURVATURE_MODES)}, got {mode!r}")
+    if mode not in modes:
+        raise ValueError(f"mode: expected one of {list(modes)}, got {mode!r}")
     loss = get_loss(loss if loss is not None else network.default_loss())
     loss.check_output_activation(network.blocks[-1].activation)
     X = network.check_X(X)

@@ -266,18 +266,9 @@ def hessian_diagonal(network, X, y, mode="lm", loss=None, *, batch_size=None,
     (value, grad) : float, ndarray
         Only with ``return_gradient=True``.
     """
-    from .network import Network
+    from .curvature import check_problem
 
-    if not isinstance(network, Network):
-        raise TypeError(f"network must be a structlearn Network, got {type(network).__name__}")
-    if mode not in HESSIAN_MODES:
-        raise ValueError(f"mode must be one of {list(HESSIAN_MODES)}, got {mode!r}")
-    loss = get_loss(loss if loss is not None else network.default_loss())
-    loss.check_output_activation(network.blocks[-1].activation)
-    X = network.check_X(X)
-    if len(X) == 0:
-        raise ValueError("X must hold at least one sample")
-    T = network.encode_targets(y, n_samples=len(X))
+    loss, X, T = check_problem(network, X, y, loss, mode, modes=HESSIAN_MODES)
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
     if mode == "exact":
