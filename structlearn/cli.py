@@ -7,6 +7,7 @@
     structlearn bench full --out results --resume   # continue a killed run
     structlearn bench quick --dask local --jobs 4   # on a local Dask cluster
     structlearn bench quick --dask tcp://scheduler:8786
+    structlearn bench full --datasets mnist_small --data-dir mnist=/data/mnist
     structlearn report results                      # (re)write results/report.md
     structlearn list quick                          # what a suite would run
 
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--dask", metavar="ADDRESS",
                    help="run on a Dask cluster: a scheduler address, or 'local' to start one "
                         "with --jobs workers (needs the 'dask' extra)")
+    b.add_argument("--data-dir", action="append", default=[], metavar="NAME=PATH",
+                   help="read data set NAME (mnist, fashion_mnist; their _small forms too) from "
+                        "the directory PATH of its four IDX files; repeatable")
     b.add_argument("--threads", type=int, default=1, metavar="N",
                    help="BLAS threads per trial (default 1)")
     b.add_argument("--no-networks", action="store_true",
@@ -163,6 +167,11 @@ def _cmd_bench(args):
             return _error(f"{option}: expected an integer in [1, {MAX_JOBS}], got {value}")
     if args.resume and args.overwrite:
         return _error("--resume and --overwrite exclude each other")
+    from .bench.data import set_data_dirs
+    try:  # environment variables: worker processes (and a local Dask cluster) inherit them
+        set_data_dirs(args.data_dir)
+    except ValueError as exc:
+        return _error(str(exc))
     specs = build_suite(args.suite, args.algorithms, args.datasets, args.seeds, args.plugin)
     if args.dask:
         import_dask()  # a missing extra is an error before DIR is created

@@ -39,13 +39,24 @@ _POINTS = ["#1f78b4", "#ff7f00", "#33a02c", "#e31a1c", "#6a3d9a", "#b15928", "#5
            "#01665e", "#3f007d", "#c51b7d"]
 
 
-def example_options(description, script=None):
+def _in_notebook(argv):
+    """Whether ``argv`` is a Jupyter kernel's (``ipykernel_launcher.py -f kernel.json``)."""
+    return bool(argv) and ("ipykernel" in os.path.basename(str(argv[0]))
+                           or any(str(a).endswith(".json") and "kernel" in str(a)
+                                  for a in argv[1:]))
+
+
+def example_options(description, script=None, argv=None):
     """Command-line options shared by the teaching examples in ``examples/``.
 
     Parses ``--quick`` (or the environment variable ``STRUCTLEARN_QUICK=1``: the
-    small budget CI runs them with) and ``--out DIR`` (default: the script's
-    folder, or the working directory in a notebook), ignoring anything else so
-    that the examples also run inside Jupyter.
+    small budget CI runs them with) and ``--out DIR``. An unknown option is an error
+    (exit 2, with the usage), so a mistyped ``--quik`` never runs the full budget; inside
+    Jupyter the kernel's own arguments are ignored.
+
+    Figures go to ``--out DIR`` when given, else to a scratch folder,
+    ``$TMPDIR/structlearn-examples`` (printed), so that running an example never
+    overwrites the tracked gallery figures (the gallery commands pass ``--out docs/figures``).
 
     Returns
     -------
@@ -54,15 +65,27 @@ def example_options(description, script=None):
         An existing directory for the figures.
     """
     import argparse
+    import sys
+    import tempfile
     from pathlib import Path
 
-    parser = argparse.ArgumentParser(description=description)
+    argv = sys.argv if argv is None else [sys.argv[0], *argv]
+    parser = argparse.ArgumentParser(
+        prog=os.path.basename(script) if script else None, description=description)
     parser.add_argument("--quick", action="store_true", help="small budget (as in CI)")
-    parser.add_argument("--out", default=None, help="directory for the figure")
-    args, _ = parser.parse_known_args()
+    parser.add_argument("--out", default=None,
+                        help="directory for the figure (default: a scratch folder, "
+                             "$TMPDIR/structlearn-examples)")
+    if _in_notebook(argv):
+        args, _ = parser.parse_known_args(argv[1:])
+    else:
+        args = parser.parse_args(argv[1:])
     quick = args.quick or os.environ.get("STRUCTLEARN_QUICK") == "1"
-    here = Path(script).resolve().parent if script else Path.cwd()
-    out = Path(args.out) if args.out else here
+    if args.out:
+        out = Path(args.out)
+    else:
+        out = Path(tempfile.gettempdir()) / "structlearn-examples"
+        print(f"figures go to {out} (--out DIR to choose)", file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
     return quick, out
 

@@ -434,10 +434,10 @@ def test_report_tables_on_synthetic_results(tmp_path):
 
     path = write_report(tmp_path, warn=lambda m: None)
     md = open(path).read()
-    assert "| cascor |  | 4 | 3/4 (75%) | 0.850 ± 0.129 | 12 / 15.2 / 15 / 19 | 15.2 | 1002 | " \
+    assert "| cascor |  | 4 | 0-3 | 3/4 (75%) | 0.850 ± 0.129 | 12 / 15.2 / 15 / 19 | 15.2 | 1002 | " \
         "1.00e+07 | 100 | 2.5 |" in md
-    assert "| mlp | lr=0.01 | 2 | 2/2 (100%) | 0.600 ± 0.000 | 64 / 64 / 64 / 64 |" in md
-    assert "| mlp | tiny | 1 (+1 failed) | 1/1 (100%) | 1.000 | 2 / 2 / 2 / 2 |" in md
+    assert "| mlp | lr=0.01 | 2 | 0-1 | 2/2 (100%) | 0.600 ± 0.000 | 64 / 64 / 64 / 64 |" in md
+    assert "| mlp | tiny | 1 (+1 failed) | 0 | 1/1 (100%) | 1.000 | 2 / 2 / 2 / 2 |" in md
     assert "ValueError: boom \\| bad |" in md  # errors listed, table-safe, first line only
     assert "## Environment" in md and "| 0.1.0 | – |" in md
     with open(tmp_path / "summary.csv") as fh:

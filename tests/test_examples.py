@@ -37,3 +37,37 @@ def test_examples_are_jupytext_percent_scripts():
         text = (EXAMPLES / name).read_text()
         assert "# %%" in text and "# %% [markdown]" in text, name
         assert "STRUCTLEARN_QUICK" in text and "--out" in text, name
+
+
+@pytest.mark.parametrize("argv", [["--quik"], ["--quick", "extra"], ["--out"]])
+def test_examples_refuse_unknown_options(argv):
+    from structlearn.plotting import example_options
+
+    with pytest.raises(SystemExit) as info:
+        example_options("x", "examples/x.py", argv=argv)
+    assert info.value.code == 2
+
+
+def test_examples_write_to_a_scratch_folder_unless_told(tmp_path, monkeypatch):
+    import tempfile
+
+    from structlearn.plotting import example_options
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    quick, out = example_options("x", str(EXAMPLES / "compare.py"), argv=[])
+    assert out == tmp_path / "structlearn-examples" and out.is_dir()
+    assert EXAMPLES.parent / "docs" not in out.parents
+    quick, out = example_options("x", None, argv=["--quick", "--out", str(tmp_path / "f")])
+    assert quick and out == tmp_path / "f"
+    # inside Jupyter the kernel's own arguments are not an error
+    import sys
+    monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "/x/kernel-1.json"])
+    assert example_options("x", None)[1] == tmp_path / "structlearn-examples"
+
+
+def test_example_script_exits_2_on_a_typo(tmp_path):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "dnc_growth.py"), "--quik"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--quik" in proc.stderr
+    assert not list(tmp_path.iterdir())

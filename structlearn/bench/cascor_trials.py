@@ -60,16 +60,12 @@ def _run(dataset, seed, pool_type, *, max_hidden_units=None, dtype=None, compare
     model.fit(data.X_train, data.y_train)
     net = model.network_
     extra = dict(crossings_forward=model.crossings_forward_, stop_reason=model.stop_reason_,
-                 pool_type=pool_type)
-    # the estimator's own score: the decoded class (for 0/1 target matrices a pattern
-    # counts if every bit is right), as its predict gives it
-    extra["train_accuracy"] = model.score(data.X_train, data.y_train)
-    extra["test_accuracy"] = model.score(data.X_test, data.y_test)
+                 pool_type=pool_type, victory=model.success_)
     if digits:
         extra.update(_digits_extras(model, data, seed, compare_mlp, mlp_epochs))
-    if "dataset_source" in data.info:
-        extra["dataset_source"] = data.info["dataset_source"]
-    row, history = trial_result(net, model.history_, data=data, success=model.success_,
+    # accuracies: trial_result scores the network with the estimator's own targets (the
+    # decoded class; whole patterns for 0/1 target matrices), the number model.score gives
+    row, history = trial_result(net, model.history_, data=data, targets=model.target_info_,
                                 crossings=model.crossings_, **extra)
     return row, history, net
 

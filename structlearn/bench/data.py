@@ -9,25 +9,90 @@ Names understood by the harness (and the ``--datasets`` option):
 ``symmetryN``                 all 2^N patterns of N-bit symmetry (test = train)
 ``additionN``                 N-bit binary addition, 2N inputs, N+1 outputs (test = train)
 ``two_spirals``               CMU two-spirals, 194 points; test = the shifted points
-``mnist``, ``fashion_mnist``  60,000 / 10,000 images; ``mnist`` falls back to
-                              Fashion-MNIST from local IDX files when MNIST cannot be
-                              loaded (the row's ``dataset_source`` says which was used)
-``mnist_small``               a stratified subsample of that (``n_train`` 6,000, test 2,000)
+``mnist``, ``fashion_mnist``  60,000 / 10,000 images. ``mnist`` is MNIST and nothing
+                              else: when it cannot be found or downloaded the trial fails
+                              with an error that says how to give a directory
+                              (``--data-dir mnist=PATH``); Fashion-MNIST is only ever
+                              ``fashion_mnist``
+``mnist_small``,              a fixed stratified subsample of that (train 6,000 of 60,000,
+``fashion_mnist_small``       test 2,000 of 10,000; the same for every seed)
 ============================  ===========================================================
+
+Every data set's :attr:`BenchData.info` holds ``dataset_source`` (where the data came from:
+``generated``, ``directory PATH``, ``cache PATH``, ``system package PATH`` or ``download``)
+and ``dataset_split`` (the split actually used); :func:`~structlearn.bench.registry.trial_result`
+copies both into the row, and the report prints them.
+
+Directories of IDX files are given per data set with :func:`set_data_dirs` (the command
+line's ``--data-dir NAME=PATH``), which sets ``STRUCTLEARN_MNIST_DIR`` /
+``STRUCTLEARN_FASHION_MNIST_DIR`` so that worker processes see them too.
 
 For the Boolean tasks the test set is the training set: the question these
 benchmarks ask is whether the algorithm fits the function, as in the papers.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
+
+from pathlib import Path
 
 import numpy as np
 
 from .. import datasets as ds
 
-__all__ = ["BenchData", "load_bench_data", "DATASET_PATTERNS", "check_dataset_name", "subsample"]
+__all__ = ["BenchData", "load_bench_data", "DATASET_PATTERNS", "check_dataset_name", "subsample",
+           "DIGIT_DATASETS", "DATA_DIR_ENV", "parse_data_dir", "set_data_dirs",
+           "DatasetUnavailable"]
+
+#: the digit data set names (the ``_small`` forms read the same files)
+DIGIT_DATASETS = ("mnist", "fashion_mnist", "mnist_small", "fashion_mnist_small")
+#: the environment variable naming a directory of IDX files, per base data set
+DATA_DIR_ENV = {"mnist": "STRUCTLEARN_MNIST_DIR", "fashion_mnist": "STRUCTLEARN_FASHION_MNIST_DIR"}
+
+
+class DatasetUnavailable(RuntimeError):
+    """A named data set whose files cannot be found or downloaded (never replaced by another)."""
+
+
+def _base(name):
+    return name[:-len("_small")] if name.endswith("_small") else name
+
+
+def parse_data_dir(text):
+    """``"mnist=/data/mnist"`` -> ``("mnist", "/data/mnist")`` (absolute), checked.
+
+    NAME is a digit data set (``mnist``, ``fashion_mnist``; the ``_small`` forms name the same
+    files); PATH a directory holding the four standard IDX files (``.gz`` or not).
+    """
+    if not isinstance(text, str) or "=" not in text:
+        raise ValueError(f"--data-dir: expected NAME=PATH (e.g. mnist=/data/mnist), got {text!r}")
+    name, path = (t.strip() for t in text.split("=", 1))
+    if _base(name) not in DATA_DIR_ENV:
+        raise ValueError(f"--data-dir: expected NAME in {', '.join(DATA_DIR_ENV)}, got {name!r}")
+    if not path or not os.path.isdir(path):
+        raise ValueError(f"--data-dir {name}=...: expected a directory, got {path!r} "
+                         "(not a directory)")
+    missing = [kind for kind in ("train", "test")
+               if None in ds._find_idx_files(Path(path), kind)]
+    if missing:
+        raise ValueError(f"--data-dir {name}={path}: expected the four IDX files "
+                         "(train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+                         "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, optionally .gz); "
+                         f"the {' and '.join(missing)} files are missing")
+    return _base(name), os.path.abspath(path)
+
+
+def set_data_dirs(entries):
+    """Apply ``--data-dir`` entries (``"NAME=PATH"`` strings or pairs) to this process and
+    the workers it starts; returns ``{name: path}``."""
+    out = {}
+    for e in entries or ():
+        name, path = parse_data_dir(e) if isinstance(e, str) else parse_data_dir("=".join(e))
+        out[name] = path
+        os.environ[DATA_DIR_ENV[name]] = path
+    return out
 
 
 @dataclass
@@ -90,6 +155,8 @@ def check_dataset_name(name) -> str:
 
 
 def _same(name, X, y, n_classes, **info):
+    info.setdefault("dataset_source", "generated")
+    info.setdefault("dataset_split", f"all {len(X)} patterns (test = train)")
     return BenchData(name, X, y, X, y, n_classes, info)
 
 
@@ -111,24 +178,45 @@ def subsample(X, y, n, rng):
     return X[idx], y[idx]
 
 
+def _digit_source(base, data_home=None):
+    """Where the files of ``base`` will be read from: ``(source text, directory or None)``."""
+    env = DATA_DIR_ENV[base]
+    if os.environ.get(env):
+        return f"directory {os.environ[env]}", os.environ[env]
+    subdir = "mnist" if base == "mnist" else "fashion-mnist"
+    cache = ds.get_data_home(data_home) / subdir
+    system = ds.FASHION_MNIST_SYSTEM_DIRS if base == "fashion_mnist" else ()
+    for where, directory in (("cache", cache), *(("system package", Path(d)) for d in system)):
+        if all(None not in ds._find_idx_files(directory, k) for k in ("train", "test")):
+            return f"{where} {directory}", str(directory)
+    return f"download (cached in {cache})", None
+
+
+_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+
+
 def _load_digits(name, data_home=None):
-    """MNIST, or Fashion-MNIST when MNIST is unavailable (offline machines)."""
-    if name.startswith("fashion"):
-        tr, te = ds.load_fashion_mnist("train", data_home=data_home), \
-            ds.load_fashion_mnist("test", data_home=data_home)
-        return tr, te, "fashion_mnist"
+    """The digit set ``name`` (MNIST or Fashion-MNIST, never one for the other)."""
+    base = _base(name)
+    loader = ds.load_mnist if base == "mnist" else ds.load_fashion_mnist
+    source, directory = _digit_source(base, data_home)
     try:
-        tr = ds.load_mnist("train", data_home=data_home)
-        te = ds.load_mnist("test", data_home=data_home)
-        return tr, te, "mnist"
-    except Exception as exc:  # offline: fall back to local Fashion-MNIST files
-        try:
-            tr = ds.load_fashion_mnist("train", data_home=data_home, download=False)
-            te = ds.load_fashion_mnist("test", data_home=data_home, download=False)
-        except Exception:
-            raise RuntimeError(f"MNIST could not be loaded ({exc}) and no local Fashion-MNIST "
-                               "IDX files were found either") from exc
-        return tr, te, "fashion_mnist (MNIST unavailable)"
+        if directory is not None:
+            tr = loader("train", path=directory)
+            te = loader("test", path=directory)
+        else:
+            tr = loader("train", data_home=data_home)
+            te = loader("test", data_home=data_home)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        other = "fashion_mnist" if base == "mnist" else "mnist"
+        raise DatasetUnavailable(
+            f"data set {name!r} ({_TITLES[base]}) is not available ({source}: "
+            f"{type(exc).__name__}: {first}). Give a directory of its four IDX files with "
+            f"--data-dir {base}=PATH (structlearn bench, benchmarks/*_mnist.py) or the "
+            f"environment variable {DATA_DIR_ENV[base]}=PATH; {_TITLES[base]} is never replaced "
+            f"by another data set (that one is {other!r})") from exc
+    return tr, te, f"{_TITLES[base]}, {source}"
 
 
 def load_bench_data(name, seed=0, *, n_train=6000, n_test=2000, data_home=None) -> BenchData:
@@ -140,7 +228,9 @@ def load_bench_data(name, seed=0, *, n_train=6000, n_test=2000, data_home=None) 
     if name == "two_spirals":
         X, y = ds.two_spirals()
         Xt, yt = ds.two_spirals(test=True)
-        return BenchData(name, X, y, Xt, yt, 2, {"test": "shifted points"})
+        return BenchData(name, X, y, Xt, yt, 2, {
+            "test": "shifted points", "dataset_source": "generated (CMU two-spirals)",
+            "dataset_split": "train 194 points / test 194 shifted points"})
     m = re.fullmatch(r"(parity|symmetry|addition|encoder)(\d+)", name)
     if m:
         kind, n = m.group(1), int(m.group(2))
@@ -153,8 +243,13 @@ def load_bench_data(name, seed=0, *, n_train=6000, n_test=2000, data_home=None) 
         return _same(name, X, y, 2)
     (X, y), (Xt, yt), source = _load_digits(name, data_home)
     X, Xt = X.astype(np.float32), Xt.astype(np.float32)
+    n_all, nt_all = len(X), len(Xt)
+    split = f"train {n_all:,} / test {nt_all:,} (the standard split)"
     if name.endswith("_small"):
         rng = np.random.default_rng(12345)  # a fixed subsample: the same for every seed
         X, y = subsample(X, y, n_train, rng)
         Xt, yt = subsample(Xt, yt, n_test, rng)
-    return BenchData(name, X, y, Xt, yt, 10, {"dataset_source": source})
+        split = (f"train {len(X):,} of {n_all:,} / test {len(Xt):,} of {nt_all:,} "
+                 "(fixed stratified subsample)")
+    return BenchData(name, X, y, Xt, yt, 10,
+                     {"dataset_source": source, "dataset_split": split})

@@ -104,7 +104,9 @@ def _digits_data(dataset, seed, n_train):
     if n_train is not None and n_train < len(data.X_train):
         X, y = subsample(data.X_train, data.y_train, int(n_train), np.random.default_rng(12345))
         data = BenchData(data.name, X, y, data.X_test, data.y_test, data.n_classes,
-                         dict(data.info, n_train=int(n_train)))
+                         dict(data.info, n_train=int(n_train),
+                              dataset_split=f"train {len(X):,} of {len(data.X_train):,} (fixed "
+                              f"stratified subsample) / test {len(data.X_test):,}"))
     return data
 
 
@@ -205,6 +207,8 @@ def dnc_trial(dataset, seed, *, compare_scratch=False, scratch_budget=5.0, fixed
         X, Xv, y, yv = ds.train_test_split(X, y, test_size=cfg["validation_fraction"],
                                            rng=seed, stratify=True)
         validation = (Xv, yv)
+        data.info["dataset_split"] = (f"{data.info.get('dataset_split', '')}; of the training "
+                                      f"part {len(X):,} train, {len(Xv):,} validation")
     extra = dict(known_min_units=known_min_units(dataset))
 
     if fixed_width is not None:

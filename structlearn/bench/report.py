@@ -44,8 +44,14 @@ SUMMARY_COLUMNS = [
     "test_accuracy_mean", "test_accuracy_std", "train_accuracy_mean",
     "hidden_units_min", "hidden_units_mean", "hidden_units_median", "hidden_units_max",
     "depth_mean", "epochs_mean", "crossings_mean", "weights_mean", "active_weights_mean",
-    "wall_time_mean",
+    "wall_time_mean", "criterion_rate", "criterion", "seeds", "dataset_source", "dataset_split",
 ]
+
+#: what ``criterion_met`` means per algorithm (its own stopping criterion, not "solved")
+CRITERIA = {"cascor": "victory (every output within 0.4 of its target)",
+            "cascor_sdcc": "victory (every output within 0.4 of its target)",
+            "dnc": "Ash's criterion (C_a/C_m) reached",
+            "net2net": "search saving S >= 2 with every size reached"}
 
 _FIGURE_PREFIXES = ("learning_curves_", "network_size_", "decision_")
 #: largest curve file the report reads (a long run's History is a few MB)
@@ -155,9 +161,29 @@ def summarize(rows) -> list[dict]:
                     hidden_units_max=float(units.max()) if len(units) else None)
         for key in ("depth", "epochs", "crossings", "weights", "active_weights", "wall_time"):
             line[f"{key}_mean"] = _mean(_values(ok, key))
+        crit = [r["criterion_met"] for r in ok if r.get("criterion_met") is not None]
+        line["criterion_rate"] = (sum(bool(c) for c in crit) / len(crit)) if crit else None
+        line["criterion"] = CRITERIA.get(g["algorithm"], "the trial's own criterion") \
+            if crit else None
+        line["seeds"] = _seed_text(sorted({int(r["seed"]) for r in ok}))
+        for key in ("dataset_source", "dataset_split"):
+            vals = sorted({str(r[key]) for r in ok if r.get(key)})
+            line[key] = "; ".join(vals) if vals else None
         line["_group"] = g
         table.append(line)
     return table
+
+
+def _seed_text(seeds):
+    """``[0, 1, 2, 5]`` -> ``"0-2,5"``."""
+    parts, i = [], 0
+    while i < len(seeds):
+        j = i
+        while j + 1 < len(seeds) and seeds[j + 1] == seeds[j] + 1:
+            j += 1
+        parts.append(f"{seeds[i]}" if i == j else f"{seeds[i]}-{seeds[j]}")
+        i = j + 1
+    return ",".join(parts)
 
 
 # ------------------------------------------------------------------ output
@@ -185,27 +211,37 @@ def _md_escape(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _markdown_tables(summary):
+def _rate(rate, n):
+    if rate is None:
+        return "–"
+    return f"{round(rate * n)}/{n} ({100 * rate:.0f}%)"
+
+
+def _markdown_tables(summary, rows=()):
     out = []
     datasets = list(OrderedDict.fromkeys(line["dataset"] for line in summary))
+    all_algos = sorted({line["algorithm"] for line in summary})
     for ds in datasets:
         lines = [line for line in summary if line["dataset"] == ds]
         has_variant = any(line["variant"] for line in lines)
         has_cross = any(line["crossings_mean"] is not None for line in lines)
+        has_crit = any(line["criterion_rate"] is not None for line in lines)
         head = ["algorithm"] + (["variant"] if has_variant else []) + \
-            ["trials", "solved", "test accuracy", "hidden units min / mean / median / max",
+            ["trials", "seeds", "solved"] + (["own criterion"] if has_crit else []) + \
+            ["test accuracy", "hidden units min / mean / median / max",
              "depth", "epochs"] + (["crossings"] if has_cross else []) + \
             ["weights (active)", "wall time (s)"]
         out.append(f"### {ds}\n")
+        sources = sorted({line["dataset_source"] for line in lines if line["dataset_source"]})
+        splits = sorted({line["dataset_split"] for line in lines if line["dataset_split"]})
+        if sources or splits:
+            out.append(f"Data: {'; '.join(sources) or ds}"
+                       + (f"; split used: {'; '.join(splits)}" if splits else "") + ".\n")
         out.append("| " + " | ".join(head) + " |")
         out.append("|" + "|".join("---" if i < 1 + has_variant else "---:"
                                   for i in range(len(head))) + "|")
         for line in lines:
             n = line["trials"]
-            if line["success_rate"] is None:
-                solved = "–"
-            else:
-                solved = f"{round(line['success_rate'] * n)}/{n} ({100 * line['success_rate']:.0f}%)"
             acc = "–" if line["test_accuracy_mean"] is None else f"{line['test_accuracy_mean']:.3f}"
             if line["test_accuracy_std"] is not None:
                 acc += f" ± {line['test_accuracy_std']:.3f}"
@@ -217,11 +253,30 @@ def _markdown_tables(summary):
                 weights += f" ({_num(line['active_weights_mean'], 4)})"
             trials = f"{n}" + (f" (+{line['errors']} failed)" if line["errors"] else "")
             cells = [line["algorithm"]] + ([line["variant"]] if has_variant else []) + \
-                [trials, solved, acc, units, _num(line["depth_mean"]), _num(line["epochs_mean"], 4)] + \
+                [trials, line["seeds"] or "–", _rate(line["success_rate"], n)] + \
+                ([_rate(line["criterion_rate"], n)] if has_crit else []) + \
+                [acc, units, _num(line["depth_mean"]), _num(line["epochs_mean"], 4)] + \
                 ([_num(line["crossings_mean"])] if has_cross else []) + \
                 [weights, _num(line["wall_time_mean"], 3)]
             out.append("| " + " | ".join(_md_escape(c) for c in cells) + " |")
         out.append("")
+        notes = []
+        seed_sets = {line["seeds"] for line in lines}
+        if len(seed_sets) > 1:
+            notes.append("Rows rest on different seeds (column *seeds*): the suite gives "
+                         "these algorithms different numbers of runs here; compare their "
+                         "means with that in mind.")
+        missing = [a for a in all_algos if a not in {line["algorithm"] for line in lines}]
+        if missing:
+            notes.append(f"Not run on {ds}: {', '.join(missing)} (the suite does not list "
+                         f"{ds} for {'it' if len(missing) == 1 else 'them'}).")
+        if has_crit:
+            crits = OrderedDict((line["algorithm"], line["criterion"]) for line in lines
+                                if line["criterion"])
+            notes.append("Own criterion: " + "; ".join(f"{a}: {c}" for a, c in crits.items())
+                         + ".")
+        if notes:
+            out += [" ".join(notes), ""]
     return "\n".join(out)
 
 
@@ -243,6 +298,12 @@ def _load_history(out_dir, row, warn):
             data = json.loads(fh.read(MAX_CURVE_BYTES + 1))
         history = History.from_dict(data)
         _check_history(history)
+        phases = row.get("curve_phases")
+        if isinstance(phases, list) and phases:
+            # a search logs every candidate it trains; the figures follow the path that made
+            # the saved network, so their last point is the table's
+            history = History([r for r in history.rows if r.get("phase") in phases],
+                              history.events, history.meta)
         return history
     except (OSError, ValueError, TypeError, KeyError, RecursionError, ResultsStoreError) as exc:
         warn(f"cannot read the curve of trial {row['trial_id']} ({exc})")
@@ -324,9 +385,25 @@ def _dataset_figures(out_dir, ds, summary, fig_dir, colors, warn):
         plotting.plot_learning_curves(hist, ax=axes[0, 0], colors=colors,
                                       title="Training loss (each algorithm's own loss)")
         if has_acc:
-            plotting.plot_learning_curves(hist, metric="accuracy", ax=axes[0, 1],
+            with_acc = OrderedDict((k, v) for k, v in hist.items()
+                                   if any(np.isfinite(h.column("accuracy")).any() for h in v))
+            plotting.plot_learning_curves(with_acc, metric="accuracy", ax=axes[0, 1],
                                           colors=colors, logy=False,
                                           title="Training accuracy")
+            # algorithms that log no per-epoch accuracy (cascade-correlation logs error
+            # bits) are in the panel too: their final training accuracy (the table's, the
+            # contract's) at their final epoch, one marker per seed
+            for g in groups:
+                name = _group_name(g)
+                if name not in hist or name in with_acc:
+                    continue
+                pts = [(r.get("epochs"), r.get("train_accuracy")) for r in g["rows"]
+                       if r.get("status") == "ok" and r.get("epochs") is not None
+                       and r.get("train_accuracy") is not None]
+                if pts:
+                    axes[0, 1].scatter(*zip(*pts), marker="D", s=28, color=colors[name],
+                                       label=f"{name} (final only)", zorder=3)
+            axes[0, 1].legend(fontsize=7)
             axes[0, 1].set_ylim(top=1.02)
         fig.suptitle(f"{ds}: learning curves (median and 25–75% band over seeds)")
         path = os.path.join(fig_dir, f"learning_curves_{safe}.png")
@@ -479,8 +556,11 @@ def write_report(out_dir, *, figures=True, warn=None) -> str:
           f"{len(rows)} trials ({n_ok} finished, {len(rows) - n_ok} failed) of "
           f"{len(algos)} algorithm(s): {', '.join(algos) or '–'}; "
           f"{total_time:.1f} s of trial time in total.", "",
-          "Solved = the trial's own success criterion (for the classification "
-          "benchmarks: every training pattern classified correctly). Test accuracy is "
+          "Solved = every training pattern classified correctly (the same definition in "
+          "every row); an algorithm's own stopping criterion (cascade-correlation's "
+          "victory, DNC's criterion, Net2Net's saving S >= 2) is the column *own "
+          "criterion*. Accuracies are `structlearn.evaluate`'s on the saved network (the "
+          "estimators' `score`). Test accuracy is "
           "the mean ± sample standard deviation over seeds. Means are over the "
           "trials that finished. Full table: [summary.csv](summary.csv); raw rows: "
           f"[{RESULTS}]({RESULTS}).", "", "## Results", "", _markdown_tables(summary)]

@@ -50,15 +50,19 @@ import json
 import os
 import platform
 import re
+import shutil
 import socket
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import weakref
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..files import atomic_write, open_regular
 from ..history import History, plain
@@ -185,6 +189,51 @@ def run_trial(spec, plugins=(), threads=1, save_network=True, running_dir=None) 
                 os.remove(marker)
 
 
+#: the environment variable naming the folder where running trials write their live status
+STATUS_ENV = "STRUCTLEARN_TRIAL_STATUS"
+
+
+@contextlib.contextmanager
+def _live_status(spec):
+    """While a trial runs, write its latest epoch, size and elapsed time (at most twice a
+    second) to ``$STRUCTLEARN_TRIAL_STATUS/<trial_id>``, for the parent's status line.
+
+    Every algorithm logs its epochs through :meth:`History.log` (the one History format), so
+    the hook is there; it is installed only when the parent asked for a live status (a
+    terminal, not CI) and removed when the trial ends.
+    """
+    folder = os.environ.get(STATUS_ENV)
+    if not folder or not os.path.isdir(folder):
+        yield
+        return
+    path = os.path.join(folder, spec.trial_id)
+    original = History.log
+    start, last = time.perf_counter(), [0.0]
+
+    def log(self, *, epoch, phase, loss, units, weights, seconds, **metrics):
+        original(self, epoch=epoch, phase=phase, loss=loss, units=units, weights=weights,
+                 seconds=seconds, **metrics)
+        now = time.perf_counter()
+        if now - last[0] >= 0.5:
+            last[0] = now
+            with contextlib.suppress(Exception):
+                text = json.dumps(dict(trial=str(spec), epoch=int(epoch), units=int(units),
+                                       weights=int(weights), phase=str(phase),
+                                       elapsed=now - start))
+                tmp = f"{path}.{os.getpid()}.tmp"
+                with open(tmp, "w") as fh:
+                    fh.write(text)
+                os.replace(tmp, path)
+
+    History.log = log
+    try:
+        yield
+    finally:
+        History.log = original
+        with contextlib.suppress(OSError):
+            os.remove(path)
+
+
 def _run_trial(spec, plugins, threads, save_network):
     row = dict(trial_id=spec.trial_id, algorithm=spec.algorithm, label=spec.label,
                params=spec.params, dataset=spec.dataset, seed=spec.seed)
@@ -200,7 +249,7 @@ def _run_trial(spec, plugins, threads, save_network):
             raise KeyError(f"algorithm {spec.algorithm!r} is not registered in this worker "
                            f"(registered: {sorted(TRIALS)}); pass the module that registers it "
                            "as a plugin")
-        with blas_threads(threads):
+        with blas_threads(threads), _live_status(spec):
             out = TRIALS[spec.algorithm].fn(spec.dataset, spec.seed, **spec.call_params)
         wall = time.perf_counter() - start
         if not isinstance(out, tuple) or len(out) not in (2, 3):
@@ -683,23 +732,99 @@ class ResultsStore:
 
 
 # ---------------------------------------------------------------- progress
-class _Progress:
-    """A line per finished trial with the running count and ETA (tqdm when installed)."""
+def live_progress_wanted(stream) -> bool:
+    """Whether to draw a live status line: a terminal, and not CI (``CI`` set)."""
+    return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("CI")
 
-    def __init__(self, total, enabled, stream=None):
+
+class _Progress:
+    """A line per finished trial with the running count and ETA, and, on a terminal, a live
+    status line of the trials running (their epoch, size, time and expected time left).
+
+    In files, pipes and CI (the ``CI`` variable set) only the per-trial lines are printed.
+    """
+
+    def __init__(self, total, enabled, stream=None, live=None, threaded=True):
         self.total, self.done, self.enabled = total, 0, enabled
         self.stream = stream or sys.stderr
         self.start = time.perf_counter()
         self.bar = None
-        if enabled and total and getattr(self.stream, "isatty", lambda: False)():
+        self.live = bool(enabled and total and (live_progress_wanted(self.stream)
+                                                if live is None else live))
+        self.status_dir = None
+        self._lock = threading.Lock()
+        self._drawn = False
+        self._costs = {}  # (algorithm, dataset, label) -> wall times of finished trials
+        if self.live:
+            self.status_dir = tempfile.mkdtemp(prefix="structlearn-status-")
+            self._old_env = os.environ.get(STATUS_ENV)
+            os.environ[STATUS_ENV] = self.status_dir  # workers started from now inherit it
+            self._stop = threading.Event()
+            self._thread = None
+            self._last_draw = 0.0
+            if threaded:  # trials in this process: a thread redraws the line. With worker
+                # processes the main thread calls tick() while it waits (no thread, so the
+                # pool may still fork its workers)
+                self._thread = threading.Thread(target=self._watch, daemon=True,
+                                                name="structlearn-progress")
+                self._thread.start()
+
+    def tick(self):
+        """Redraw the live line if a second has passed (called while waiting for trials)."""
+        if self.live and time.perf_counter() - self._last_draw >= 1.0:
+            self._last_draw = time.perf_counter()
+            with contextlib.suppress(Exception):
+                self._draw()
+
+    # the live line
+    def _watch(self):
+        while not self._stop.wait(1.0):
+            with contextlib.suppress(Exception):
+                self._draw()
+
+    def status_line(self):
+        """The live line: each running trial's epoch, size, elapsed time and ETA."""
+        parts = []
+        for name in sorted(os.listdir(self.status_dir)):
+            if name.endswith(".tmp"):
+                continue
             try:
-                from tqdm.auto import tqdm
-                self.bar = tqdm(total=total, unit="trial", file=self.stream, leave=False)
-            except ImportError:
-                pass
+                with open(os.path.join(self.status_dir, name)) as fh:
+                    st = json.load(fh)
+            except (OSError, ValueError):
+                continue
+            spec_text = st.get("trial", name)
+            bit = (f"{spec_text}: epoch {st['epoch']}, {st['units']} units, "
+                   f"{st['weights']} weights, {_fmt_time(st['elapsed'])}")
+            key = tuple(spec_text.split(" seed=")[0].split(" ", 1))
+            known = self._costs.get(key)
+            if known:
+                left = max(0.0, float(np.mean(known)) - st["elapsed"])
+                bit += f", ETA {_fmt_time(left)}"
+            parts.append(bit)
+        return " | ".join(parts)
+
+    def _draw(self):
+        line = self.status_line()
+        with self._lock:
+            if not line and not self._drawn:
+                return
+            cols = shutil.get_terminal_size((120, 20)).columns
+            self.stream.write("\r\033[K" + line[:max(10, cols - 1)])
+            self.stream.flush()
+            self._drawn = bool(line)
+
+    def _clear(self):
+        if self._drawn:
+            self.stream.write("\r\033[K")
+            self._drawn = False
 
     def update(self, row):
         self.done += 1
+        if row.get("status") == "ok" and row.get("wall_time") is not None:
+            key = (row["algorithm"] + (f" [{row['label']}]" if row.get("label") else ""),
+                   row["dataset"])
+            self._costs.setdefault(key, []).append(float(row["wall_time"]))
         if not self.enabled:
             return
         elapsed = time.perf_counter() - self.start
@@ -720,15 +845,23 @@ class _Progress:
         width = len(str(self.total))
         line = (f"[{self.done:>{width}}/{self.total}] {spec}: {what} ({row['wall_time']:.1f} s)"
                 f"  | elapsed {_fmt_time(elapsed)}, ETA {_fmt_time(eta)}")
-        if self.bar is not None:
-            self.bar.write(line, file=self.stream)
-            self.bar.update(1)
-        else:
+        with self._lock:
+            self._clear()
             print(line, file=self.stream, flush=True)
 
     def close(self):
-        if self.bar is not None:
-            self.bar.close()
+        if self.live:
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+            with self._lock:
+                self._clear()
+                self.stream.flush()
+            if self._old_env is None:
+                os.environ.pop(STATUS_ENV, None)
+            else:
+                os.environ[STATUS_ENV] = self._old_env
+            shutil.rmtree(self.status_dir, ignore_errors=True)
 
 
 def _fmt_time(seconds):
@@ -884,7 +1017,7 @@ def _run_in_store(specs, store, jobs, resume, overwrite, dask, plugins, threads,
         summary.skipped = len(specs) - len(todo)
     else:
         todo = specs
-    bar = _Progress(len(todo), progress)
+    bar = _Progress(len(todo), progress, threaded=(dask is None and jobs == 1))
     if progress and summary.skipped:
         print(f"resuming: {summary.skipped} of {len(specs)} trials already done", file=sys.stderr)
 
@@ -904,7 +1037,7 @@ def _run_in_store(specs, store, jobs, resume, overwrite, dask, plugins, threads,
             for spec in todo:
                 record(run_trial(spec, plugins, threads, save_networks))
         else:
-            _run_parallel(todo, jobs, dask, plugins, threads, save_networks, record)
+            _run_parallel(todo, jobs, dask, plugins, threads, save_networks, record, bar.tick)
     except KeyboardInterrupt:
         summary.interrupted = True
         warn(f"interrupted: {summary.ran} of {len(todo)} trials finished and saved; "
@@ -927,13 +1060,13 @@ def _cost_hint(spec):
     return 1 + (2 ** int(digits) / 64 if digits else 0)
 
 
-def _run_parallel(todo, jobs, dask, plugins, threads, save_networks, record):
+def _run_parallel(todo, jobs, dask, plugins, threads, save_networks, record, tick=None):
     """Submit every trial (the costliest data sets first); record each as it finishes."""
     todo = sorted(todo, key=_cost_hint, reverse=True)  # stable: suite order within a class
     if dask is not None:
         # Dask retries tasks of dead workers itself (then raises KilledWorker)
         with _dask_executor(dask, jobs, plugins, threads) as executor:
-            _drain(executor, todo, plugins, threads, save_networks, record, None)
+            _drain(executor, todo, plugins, threads, save_networks, record, None, tick)
         return
     # A worker process that dies (segfault, out of memory) breaks the whole pool and
     # fails every pending future.  Each trial marks itself as running in a scratch
@@ -946,14 +1079,14 @@ def _run_parallel(todo, jobs, dask, plugins, threads, save_networks, record):
         while pending:
             with process_pool(jobs, threads=threads) as executor:
                 broken = _drain(executor, pending, plugins, threads, save_networks, record,
-                                running)
+                                running, tick)
             suspects = [s for s in broken if os.path.exists(os.path.join(running, s.trial_id))]
             pending = [s for s in broken if s not in suspects]
             for spec in suspects:
                 os.remove(os.path.join(running, spec.trial_id))
                 with process_pool(1, threads=threads) as executor:
                     if _drain(executor, [spec], plugins, threads, save_networks, record,
-                              running):
+                              running, tick):
                         record(_failed_payload(spec, cf.process.BrokenProcessPool(
                             "the worker process running this trial died (a crash or out of "
                             "memory), twice, the second time running this trial alone")))
@@ -965,14 +1098,26 @@ def _run_parallel(todo, jobs, dask, plugins, threads, save_networks, record):
                 pending = []
 
 
-def _drain(executor, specs, plugins, threads, save_networks, record, running):
+def _completed(futures, tick):
+    """``cf.as_completed``, calling ``tick()`` about every second while it waits."""
+    if tick is None:
+        yield from cf.as_completed(futures)
+        return
+    pending = set(futures)
+    while pending:
+        done, pending = cf.wait(pending, timeout=1.0, return_when=cf.FIRST_COMPLETED)
+        yield from done
+        tick()
+
+
+def _drain(executor, specs, plugins, threads, save_networks, record, running, tick=None):
     """Run ``specs`` on ``executor``, recording each result; return the specs
     whose worker process died (BrokenProcessPool) instead of answering."""
     broken = []
     futures = {executor.submit(run_trial, s.to_dict(), plugins, threads, save_networks,
                                running): s for s in specs}
     try:
-        for fut in cf.as_completed(futures):
+        for fut in _completed(futures, tick):
             spec = futures[fut]
             try:
                 payload = fut.result()

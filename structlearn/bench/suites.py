@@ -29,7 +29,7 @@ from .registry import load_trials
 
 __all__ = ["TrialSpec", "SelectionError", "build_suite", "suite_names", "parse_seeds",
            "parse_names", "trial_id", "load_plugins", "dataset_matches", "MAX_SEEDS", "MAX_SEED",
-           "MAX_TRIALS"]
+           "MAX_TRIALS", "SUITE_SEEDS"]
 
 
 class SelectionError(ValueError):
@@ -283,6 +283,11 @@ def _entries(trial, suite):
     return out
 
 
+#: suites whose every entry runs the same seeds, so that rows compared side by side in the
+#: report rest on the same number of runs (``--seeds`` still replaces them)
+SUITE_SEEDS = {"quick": [0, 1, 2]}
+
+
 def build_suite(name, algorithms=None, datasets=None, seeds=None, plugins=()) -> list[TrialSpec]:
     """The trials of suite ``name`` after the selection.
 
@@ -294,7 +299,8 @@ def build_suite(name, algorithms=None, datasets=None, seeds=None, plugins=()) ->
         Keep only these (comma-separated string or list).  Each name must be
         valid and part of the suite.
     seeds : str, int or list, optional
-        Replace every entry's seeds (see :func:`parse_seeds`).
+        Replace every entry's seeds (see :func:`parse_seeds`). Default: the entries' own,
+        except for the suites of :data:`SUITE_SEEDS` (``quick``: seeds 0-2 for every entry).
     plugins : sequence of str
         Modules or ``.py`` files that register more trials (imported first).
 
@@ -312,6 +318,8 @@ def build_suite(name, algorithms=None, datasets=None, seeds=None, plugins=()) ->
     algorithms = parse_names(algorithms, "algorithms")
     datasets = parse_names(datasets, "datasets")
     seeds = parse_seeds(seeds)
+    if seeds is None and name in SUITE_SEEDS:
+        seeds = list(SUITE_SEEDS[name])
     if algorithms is not None:
         for a in algorithms:
             if a not in trials:
