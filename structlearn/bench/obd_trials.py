@@ -19,7 +19,7 @@ Defaults per data set (ours, measured on this machine; see ``docs/obd.md``):
   2015's size for this network), 10% of the remaining weights per round with
   1 retraining epoch after each (24 rounds) and 5 final epochs.  About 50
   epochs over 60,000 images in all: the ``full`` suite's slowest trial.
-  ``mnist`` is Fashion-MNIST on machines without MNIST (``dataset_source``).
+  ``mnist`` is MNIST (a clear error without its files: ``--data-dir mnist=PATH``).
 
 ``network="cascor"`` prunes the network cascade-correlation grows instead of
 an MLP (its frozen hidden units are unfrozen and retrained: ``frozen="unfreeze"``).
