@@ -624,3 +624,39 @@ def test_given_network_errors_name_the_problem():
     s = _small_search(candidates=None, deeper_method="shortcut", baselines=(),
                       epochs=1).fit(X, y, network=tanh)
     assert sorted(r["arch"] for r in s.results_) == ["6", "6-6", "8", "8-8"]
+
+
+def test_optimizer_state_carried_across_the_widening():
+    X, y = _blobs()
+    fresh = _small_search(baselines=("teacher_student_lr",)).fit(X, y)  # the default
+    carry = _small_search(baselines=("teacher_student_lr",), optimizer_state="carry").fit(X, y)
+    assert Net2NetSearch().get_params()["optimizer_state"] == "fresh"
+    # the same teacher, then students whose Adam starts from the teacher's moments
+    np.testing.assert_array_equal(fresh.teacher_.params, carry.teacher_.params)
+    for key in (("net2net", "6"), ("teacher_student_lr", "4")):
+        assert not np.array_equal(fresh.networks_[key].params, carry.networks_[key].params)
+    # a given teacher used as trained has no optimizer state: "carry" is "fresh"
+    t = fresh.teacher_
+    a = _small_search(teacher_epochs=0, optimizer_state="fresh").fit(X, y, network=t)
+    b = _small_search(teacher_epochs=0, optimizer_state="carry").fit(X, y, network=t)
+    np.testing.assert_array_equal(a.network_.params, b.network_.params)
+    with pytest.raises(ValueError, match="optimizer_state"):
+        _small_search(optimizer_state="warm").fit(X, y)
+
+
+def test_teacher_early_stopping_grows_from_the_best_teacher():
+    X, y = _blobs()
+    s = _small_search(teacher_epochs=60, epochs=3, lr=0.05, teacher_early_stopping=2,
+                      baselines=("scratch",)).fit(X, y)
+    t_rows = [r for r in s.history_.rows if r["phase"] == "teacher"]
+    assert s.teacher_epochs_ == len(t_rows) < 60  # it stopped early
+    # the students start where the teacher stopped, and S charges those epochs
+    first = next(r for r in s.history_.rows if r["phase"].startswith("net2net"))
+    assert first["epoch"] == s.teacher_epochs_ + 1
+    assert s.summary_["teacher_epochs"] == s.teacher_epochs_
+    assert s.n_epochs_ == s.teacher_epochs_ + 3
+    # the scratch budget is unchanged: teacher_epochs + epochs
+    assert s.results_[-1]["epochs"] == 63
+    assert _small_search().teacher_early_stopping is None
+    with pytest.raises(ValueError, match="teacher_early_stopping"):
+        _small_search(teacher_early_stopping=0).fit(X, y)

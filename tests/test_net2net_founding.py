@@ -1,0 +1,120 @@
+"""The founding-document experiment script (benchmarks/net2net_founding.py) with a tiny budget."""
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "net2net_founding.py"
+
+
+@pytest.fixture(scope="module")
+def founding():
+    spec = importlib.util.spec_from_file_location("net2net_founding", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_budgets_scale_the_founding_epochs(founding):
+    assert founding.budgets(1.0) == dict(teacher=75, student=50, scratch=125, full=True)
+    b = founding.budgets(0.04)
+    assert (b["teacher"], b["student"], b["scratch"], b["full"]) == (3, 2, 5, False)
+
+
+def test_tiny_run_writes_table_figure_and_results(founding, tmp_path):
+    out = tmp_path / "run"
+    runs = founding.main(["--data", "digits8x8", "--out", str(out), "--seeds", "2",
+                          "--subset", "600", "--epochs-scale", "0.03"])
+    assert (out / "curves.png").stat().st_size > 0
+    text = (out / "report.md").read_text()
+    # the reduced budget and the subset are stated, every size is a row, the founding numbers too
+    assert "**reduced**" in text and "--subset 600" in text
+    for arch in ("150-100", "150-150", "200-100", "200-150", "200-200"):
+        assert f"| {arch} |" in text
+    assert "93.37-93.69" in text and "≈93.5" in text
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["budget"]["teacher"] == 2 and len(saved["per_seed"]) == 2
+    seed0 = runs["per_seed"][0]
+    methods = sorted({r["method"] for r in seed0["rows"]})
+    assert methods == ["net2net", "scratch", "teacher_continued"]
+    for r in seed0["rows"]:
+        budget = runs["budget"]["scratch" if r["method"] == "scratch" else "student"]
+        assert r["epochs"] == budget == len(r["test_curve"]) == len(r["val_curve"])
+        assert 0.0 <= r["test_accuracy"] <= 1.0
+        if r["method"] == "net2net":  # grown from the teacher: its input size, wider layers
+            assert r["weights"] > seed0["teacher"]["weights"]
+    assert np.isfinite(seed0["saving"]["S"]) and seed0["saving"]["S"] > 0
+
+
+def test_same_seed_same_numbers(founding, tmp_path):
+    args = ["--data", "digits8x8", "--seeds", "1", "--subset", "400", "--epochs-scale", "0.02",
+            "--no-figure"]
+    a = founding.main(args + ["--out", str(tmp_path / "a")])
+    b = founding.main(args + ["--out", str(tmp_path / "b")])
+    assert [r["test_curve"] for r in a["per_seed"][0]["rows"]] == \
+        [r["test_curve"] for r in b["per_seed"][0]["rows"]]
+
+
+def test_ablation_variants_share_teacher_and_scratch(founding, tmp_path):
+    out = tmp_path / "abl"
+    res = founding.main(["--data", "digits8x8", "--out", str(out), "--seeds", "1",
+                         "--subset", "400", "--epochs-scale", "0.02", "--ablation",
+                         "--variants", "no noise,Adam carried lr x1"])
+    assert set(res) == {"no noise", "Adam carried lr x1"}
+    a, b = res["no noise"][0]["rows"], res["Adam carried lr x1"][0]["rows"]
+    assert [r for r in a if r["method"] == "scratch"] == [r for r in b if r["method"] == "scratch"]
+    assert "| no noise |" in (out / "ablation.md").read_text()
+
+
+def test_idx_directory_and_scaling(founding, tmp_path):
+    """A directory of the four IDX files (how real MNIST is given) is read; scaling standardises."""
+    import gzip
+    rng = np.random.default_rng(0)
+
+    def write(name, arr, magic):
+        header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big")
+                                                     for d in arr.shape)
+        with gzip.open(tmp_path / f"{name}.gz", "wb") as f:
+            f.write(header + arr.astype(np.uint8).tobytes())
+
+    for kind, n in (("train", 50), ("t10k", 20)):
+        write(f"{kind}-images-idx3-ubyte", rng.integers(0, 256, (n, 4, 4)), 0x803)
+        write(f"{kind}-labels-idx1-ubyte", np.arange(n) % 3, 0x801)
+    d = founding.load_data(str(tmp_path))
+    assert d["X"].shape == (45, 16) and d["Xv"].shape == (5, 16) and d["Xt"].shape == (20, 16)
+    assert d["n_classes"] == 3 and d["X"].max() <= 1.0
+    s = founding.load_data(str(tmp_path), scale="standard")
+    np.testing.assert_allclose(s["X"].mean(0), 0, atol=1e-5)
+    with pytest.raises(FileNotFoundError):
+        founding.load_data(str(tmp_path / "missing"))
+
+
+def test_scratch_at_the_best_rate(founding, tmp_path):
+    runs = founding.main(["--data", "digits8x8", "--out", str(tmp_path), "--seeds", "2",
+                          "--subset", "400", "--epochs-scale", "0.02", "--no-figure",
+                          "--scratch-lrs", "0.001,0.01"])
+    for s in runs["per_seed"]:
+        for arch in ("150-100", "200-200"):
+            pair = [r for r in s["rows"] if r["arch"] == arch and r["method"].startswith("scratch")]
+            assert sorted(r["lr"] for r in pair) == [0.001, 0.01]
+            best = next(r for r in pair if r["method"] == "scratch")
+            # the kept rate is the one with the better final validation accuracy
+            assert best["val_curve"][-1] == max(r["val_curve"][-1] for r in pair)
+    assert "best of lr 0.001,0.01" in (tmp_path / "report.md").read_text()
+
+
+def test_early_stopping_options_are_stated(founding, tmp_path):
+    runs = founding.main(["--data", "digits8x8", "--out", str(tmp_path), "--seeds", "1",
+                          "--subset", "300", "--teacher-epochs", "6", "--student-epochs", "3",
+                          "--teacher-early-stopping", "1", "--early-stopping", "1",
+                          "--no-figure"])
+    assert runs["budget"]["scratch"] == 9
+    s = runs["per_seed"][0]
+    assert s["teacher"]["epochs"] <= 6
+    assert all(r["epochs"] <= 9 for r in s["rows"])
+    text = (tmp_path / "report.md").read_text()
+    assert "teacher early stopping 1" in text and "early stopping 1" in text
