@@ -4,6 +4,21 @@ import numpy as np
 from structlearn import Network
 
 
+def numeric_jacobian(f, params, indices, eps=1e-6):
+    """Central differences of the array ``f()`` with respect to ``params[indices]`` (in place);
+    shape ``f().shape + (len(indices),)``."""
+    cols = []
+    for i in indices:
+        old = params[i]
+        params[i] = old + eps
+        up = f()
+        params[i] = old - eps
+        down = f()
+        params[i] = old
+        cols.append((up - down) / (2 * eps))
+    return np.stack(cols, axis=-1)
+
+
 def numeric_gradient(f, params, eps=1e-6):
     """Central differences of the scalar ``f()`` with respect to ``params`` (in place)."""
     grad = np.zeros_like(params)

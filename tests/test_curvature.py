@@ -6,7 +6,7 @@ Every product is checked against central finite differences of the analytic grad
 import numpy as np
 import pytest
 
-from helpers import random_cascade
+from helpers import numeric_jacobian, random_cascade
 from structlearn import Network
 from structlearn.activations import get_activation
 from structlearn.curvature import (MAX_WEIGHTS, active_indices, exact_hessian_diagonal,
@@ -62,15 +62,7 @@ def fd_gauss_newton(net, X, T, loss, idx, eps=1e-6):
     z0 = z_of()
     y0 = act.f(z0.copy())
     p = net.params
-    J = np.empty((len(X), z0.shape[1], len(idx)))
-    for j, i in enumerate(idx):
-        old = p[i]
-        p[i] = old + eps
-        up = z_of()
-        p[i] = old - eps
-        down = z_of()
-        p[i] = old
-        J[:, :, j] = (up - down) / (2 * eps)
+    J = numeric_jacobian(z_of, p, idx, eps)
     G = np.zeros((len(idx), len(idx)))
     for n in range(len(X)):
         if loss.name == "softmax_cross_entropy":
