@@ -40,6 +40,9 @@ def _cpu_count():
 def _add_selection(p):
     p.add_argument("--algorithms", metavar="A,B", help="only these algorithms (comma-separated)")
     p.add_argument("--datasets", metavar="X,Y", help="only these data sets (comma-separated)")
+    p.add_argument("--skip-datasets", metavar="X,Y",
+                   help="leave out these data sets (comma-separated), e.g. the digit sets "
+                        "whose files this machine does not have")
     p.add_argument("--seeds", metavar="SEEDS",
                    help="replace the suite's seeds: '5' = seeds 0..4, '0-9', '1,3,7'")
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
@@ -116,7 +119,8 @@ def _cmd_list(args):
         from .bench.data import DATASET_PATTERNS
         print("data sets:", ", ".join(DATASET_PATTERNS), "(N a number, e.g. parity4)")
         return 0
-    specs = build_suite(args.suite, args.algorithms, args.datasets, args.seeds)
+    specs = build_suite(args.suite, args.algorithms, args.datasets, args.seeds,
+                        skip_datasets=args.skip_datasets)
     for s in specs:
         print(f"{s.trial_id}  {s}  {s.call_params or ''}")
     print(f"{len(specs)} trials")
@@ -172,7 +176,8 @@ def _cmd_bench(args):
         set_data_dirs(args.data_dir)
     except ValueError as exc:
         return _error(str(exc))
-    specs = build_suite(args.suite, args.algorithms, args.datasets, args.seeds, args.plugin)
+    specs = build_suite(args.suite, args.algorithms, args.datasets, args.seeds, args.plugin,
+                        skip_datasets=args.skip_datasets)
     if args.dask:
         import_dask()  # a missing extra is an error before DIR is created
     where = (f"Dask ({args.dask})" if args.dask else

@@ -77,6 +77,24 @@ def test_build_suite_selection(fake):
     quick = build_suite("quick", algorithms="mlp")
     assert {s.dataset for s in quick} == {"xor", "two_spirals"}
     assert len({s.trial_id for s in quick}) == len(quick)
+    skipped = build_suite("fake", skip_datasets="xor")
+    assert [str(s) for s in skipped] == [str(s) for s in all_fake[3:]]
+
+
+def test_full_suite_runs_every_digit_set_alike():
+    """Every algorithm of ``full`` that runs on one digit data set runs on the other with the
+    same params and seeds, so MNIST and Fashion-MNIST rows compare like with like (and
+    ``--skip-datasets mnist,mnist_small`` leaves a complete Fashion-MNIST suite)."""
+    specs = build_suite("full")
+    def entries(prefix):
+        return sorted((s.algorithm, json.dumps(s.params, sort_keys=True), s.seed,
+                       s.dataset.replace(prefix, "")) for s in specs
+                      if s.dataset.startswith(prefix))
+    mnist, fashion = entries("mnist"), entries("fashion_mnist")
+    assert mnist and mnist == fashion
+    skipped = build_suite("full", skip_datasets="mnist,mnist_small")
+    assert not any(s.dataset.startswith("mnist") for s in skipped)
+    assert len(skipped) == len(specs) - len(mnist)
 
 
 @pytest.mark.parametrize("call, message", [
@@ -86,6 +104,8 @@ def test_build_suite_selection(fake):
     (dict(name="quick", datasets="nosuch"), r"unknown dataset 'nosuch'; valid names: xor"),
     (dict(name="fake", datasets="two_spirals"), r"not in suite 'fake'.*data sets there: parity3, xor"),
     (dict(name="quick", algorithms=","), r"at least one name"),
+    (dict(name="fake", skip_datasets="parity4"), r"skip_datasets: .*not in suite 'fake'"),
+    (dict(name="fake", skip_datasets="nosuch"), r"skip_datasets: unknown dataset 'nosuch'"),
 ])
 def test_build_suite_bad_names(fake, call, message):
     with pytest.raises(SelectionError, match=message):

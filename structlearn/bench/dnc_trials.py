@@ -158,18 +158,20 @@ FULL_GROWTH = (
     + [({"label": "split", "init": "split"}, "two_spirals", 8),
        ({"label": "one_layer", "hidden_layers": 1, "max_epochs": 40_000}, "two_spirals", 8)])
 
-#: Fashion-MNIST (MNIST is not downloadable here), 10,000 training images:
-#: DNC for several windows, split growth, two layers, and the width sweep.
-FULL_DIGITS = (
-    [({"label": f"w{w}", "window": w, "n_train": 10_000}, "fashion_mnist", 3) for w in (1, 2)]
-    + [({"label": "w1_p40", "patience": 40, "n_train": 10_000}, "fashion_mnist", 3),
-       ({"label": "w1_finish", "finish_patience": 10, "n_train": 10_000}, "fashion_mnist", 3)]
-    + [({"label": f"w1_{init}", "init": init, "n_train": 10_000}, "fashion_mnist", 3)
-       for init in ("split", "zero_out")]
-    + [({"label": f"2layers_{where}", "hidden_layers": 2, "grow_where": where,
-         "n_train": 10_000}, "fashion_mnist", 3) for where in ("round_robin", "loss_estimate")]
-    + [({"label": f"width{k}", "fixed_width": k, "n_train": 10_000}, "fashion_mnist", 3)
-       for k in _WIDTHS])
+#: the digits, 10,000 training images, on every digit data set with the same variants and
+#: seeds: DNC for several windows, split growth, two layers, and the width sweep.
+FULL_DIGITS = [
+    (params, dataset, 3)
+    for dataset in ("mnist", "fashion_mnist")
+    for params in (
+        [{"label": f"w{w}", "window": w, "n_train": 10_000} for w in (1, 2)]
+        + [{"label": "w1_p40", "patience": 40, "n_train": 10_000},
+           {"label": "w1_finish", "finish_patience": 10, "n_train": 10_000}]
+        + [{"label": f"w1_{init}", "init": init, "n_train": 10_000}
+           for init in ("split", "zero_out")]
+        + [{"label": f"2layers_{where}", "hidden_layers": 2, "grow_where": where,
+            "n_train": 10_000} for where in ("round_robin", "loss_estimate")]
+        + [{"label": f"width{k}", "fixed_width": k, "n_train": 10_000} for k in _WIDTHS])]
 
 _DNC_KEYS = ("hidden", "output", "loss", "trigger", "window", "c_a", "c_m", "learning_rate",
              "momentum", "batch_size", "max_units", "max_epochs", "init_range", "hidden_layers",

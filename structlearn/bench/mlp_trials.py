@@ -57,7 +57,8 @@ def _defaults(dataset):
                  ({"hidden": [3]}, "encoder8", 10),  # the 8-3-8 encoder
                  ({}, "mnist_small", 3),
                  ({}, "fashion_mnist_small", 3),
-                 ({"epochs": 10}, "mnist", 1)],
+                 ({"epochs": 10}, "mnist", 3),
+                 ({"epochs": 10}, "fashion_mnist", 3)],
         # a parallel-scaling check: 8 independent trials of about the same cost
         "scaling": [({"epochs": 6000, "stop_when_solved": False}, "two_spirals", 8)],
     },

@@ -50,7 +50,8 @@ def _preset(dataset):
 @register_trial("net2net", datasets=["xor", "two_spirals", "mnist", "fashion_mnist",
                                      "mnist_small", "fashion_mnist_small"],
                 suites={"quick": [(dict(), "xor", 3), (dict(), "two_spirals", 3)],
-                        "full": [(dict(), "mnist", 3), (dict(), "two_spirals", 3)]},
+                        "full": [(dict(), "two_spirals", 3), (dict(), "mnist", 3),
+                                 (dict(), "fashion_mnist", 3)]},
                 description="Net2Net warm-started size search vs scratch, random padding, teacher")
 def net2net_trial(dataset, seed, **params):
     """One Net2Net search; ``params`` override the data set's preset."""

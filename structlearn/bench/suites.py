@@ -288,7 +288,8 @@ def _entries(trial, suite):
 SUITE_SEEDS = {"quick": [0, 1, 2]}
 
 
-def build_suite(name, algorithms=None, datasets=None, seeds=None, plugins=()) -> list[TrialSpec]:
+def build_suite(name, algorithms=None, datasets=None, seeds=None, plugins=(),
+                skip_datasets=None) -> list[TrialSpec]:
     """The trials of suite ``name`` after the selection.
 
     Parameters
@@ -303,6 +304,9 @@ def build_suite(name, algorithms=None, datasets=None, seeds=None, plugins=()) ->
         except for the suites of :data:`SUITE_SEEDS` (``quick``: seeds 0-2 for every entry).
     plugins : sequence of str
         Modules or ``.py`` files that register more trials (imported first).
+    skip_datasets : str or list of str, optional
+        Leave these data sets out (after ``datasets``). Each name must be valid and part of
+        the suite, so a typo is an error rather than a silent no-op.
 
     Raises
     ------
@@ -317,6 +321,7 @@ def build_suite(name, algorithms=None, datasets=None, seeds=None, plugins=()) ->
     in_suite = {a: t for a, t in sorted(trials.items()) if name in t.suites}
     algorithms = parse_names(algorithms, "algorithms")
     datasets = parse_names(datasets, "datasets")
+    skip_datasets = parse_names(skip_datasets, "skip_datasets")
     seeds = parse_seeds(seeds)
     if seeds is None and name in SUITE_SEEDS:
         seeds = list(SUITE_SEEDS[name])
@@ -341,6 +346,17 @@ def build_suite(name, algorithms=None, datasets=None, seeds=None, plugins=()) ->
                 raise SelectionError(f"data set {d!r} is not in suite {name!r} for the selected "
                                      f"algorithms; data sets there: {', '.join(present)}")
         expanded = [e for e in expanded if e[2] in datasets]
+    if skip_datasets is not None:
+        present = sorted({d for _, _, d, _ in expanded})
+        for d in skip_datasets:
+            try:
+                check_dataset_name(d)
+            except (TypeError, ValueError) as exc:
+                raise SelectionError(f"skip_datasets: {exc}") from None
+            if d not in present:
+                raise SelectionError(f"skip_datasets: data set {d!r} is not in suite {name!r} "
+                                     f"for the selection; data sets there: {', '.join(present)}")
+        expanded = [e for e in expanded if e[2] not in skip_datasets]
     total = sum(len(seeds if seeds is not None else e[3]) for e in expanded)
     if total > MAX_TRIALS:
         raise SelectionError(f"seeds: the selection expands to {total} trials; expected at most "
