@@ -82,6 +82,9 @@ class Estimator:
     _parameter_constraints: dict = {}
     #: True for algorithms that can grow, prune or widen a network handed to ``fit``
     accepts_network = True
+    #: True for algorithms that accept a network with recurrent blocks (Recurrent
+    #: Cascade-Correlation's self-recurrent units, which run on sequences only)
+    accepts_recurrent = False
 
     # ------------------------------------------------------------- parameters
     @classmethod
@@ -179,6 +182,10 @@ class Estimator:
         if not isinstance(network, Network):
             raise TypeError(f"network: expected a structlearn Network or None, "
                             f"got {type(network).__name__}")
+        if network.is_recurrent and not self.accepts_recurrent:
+            raise ValueError(f"network: it has recurrent blocks (Recurrent Cascade-Correlation "
+                             f"units, which run on sequences); {name} works on feed-forward "
+                             "networks only (RecurrentCascadeCorrelation continues growing it)")
         if network.n_inputs != X.shape[1]:
             raise ValueError(f"network: it has {network.n_inputs} inputs but X has "
                              f"{X.shape[1]} features")

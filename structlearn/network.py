@@ -46,6 +46,8 @@ __all__ = ["Block", "Network", "ForwardCache", "carry_over"]
 
 _FORMAT = "structlearn.network"
 _FORMAT_VERSION = 1
+#: the format version of a network with recurrent blocks (self-weights, ``recurrent{k}``)
+_RECURRENT_VERSION = 2
 
 
 #: unit ids stay below this so that a weight key ((source id + 1) << 32 | unit id) is unique
@@ -74,16 +76,17 @@ def _all_or_nothing(edit):
     """
     @functools.wraps(edit)
     def wrapper(self, *args, **kwargs):
-        saved = (list(self.blocks), [(blk, blk.W, blk.b, blk.mask, blk.sources, blk.trainable)
-                                     for blk in self.blocks],
+        saved = (list(self.blocks), [(blk, blk.W, blk.b, blk.mask, blk.sources, blk.trainable,
+                                      blk.recurrent) for blk in self.blocks],
                  list(self.unit_ids), self._next_uid, self.params.copy())
         try:
             return edit(self, *args, **kwargs)
         except BaseException:
             blocks, fields, unit_ids, next_uid, params = saved
             self.blocks = blocks
-            for blk, W, b, mask, sources, trainable in fields:
+            for blk, W, b, mask, sources, trainable, recurrent in fields:
                 blk.W, blk.b, blk.mask, blk.sources, blk.trainable = W, b, mask, sources, trainable
+                blk.recurrent = recurrent
             self.unit_ids, self._next_uid = unit_ids, next_uid
             self._pack()
             self.params[:] = params
@@ -142,6 +145,11 @@ class Block:
         Same shape as ``W``; False entries are pruned weights, held at 0.
     trainable : bool
         False for a frozen block (its ``W`` and ``b`` never change in training).
+    recurrent : ndarray (width,) or None
+        Self-weights of a block of recurrent units (Fahlman 1991, Recurrent
+        Cascade-Correlation): unit ``j`` computes ``y_j(t) = f(z_j(t) + r_j y_j(t-1))``,
+        with ``y_j(-1) = 0`` at the start of every sequence. Only frozen hidden blocks may
+        be recurrent; the self-weights are not part of :attr:`Network.params`.
     """
 
     W: np.ndarray
@@ -150,6 +158,7 @@ class Block:
     sources: tuple
     mask: np.ndarray | None = None
     trainable: bool = True
+    recurrent: np.ndarray | None = None
     dW: np.ndarray | None = field(default=None, repr=False)
     db: np.ndarray | None = field(default=None, repr=False)
 
@@ -202,6 +211,8 @@ class Network:
                 sources=tuple(int(s) for s in spec["sources"]),
                 mask=None if spec.get("mask") is None else np.asarray(spec["mask"], bool),
                 trainable=bool(spec.get("trainable", True)),
+                recurrent=None if spec.get("recurrent") is None
+                else np.array(spec["recurrent"], dtype=np.float64).reshape(-1),
             ))
         if unit_ids is None:
             unit_ids = [np.arange(self.n_inputs)]
@@ -294,6 +305,19 @@ class Network:
         return sum(blk.width for blk in self.blocks[:-1])
 
     @property
+    def is_recurrent(self) -> bool:
+        """True when a block has self-weights (Recurrent Cascade-Correlation units): the
+        network then runs on sequences only (``forward(X, lengths=...)``)."""
+        return any(blk.recurrent is not None for blk in self.blocks)
+
+    def _refuse_recurrent(self, what):
+        if self.is_recurrent:
+            blocks = [k for k, blk in enumerate(self.blocks) if blk.recurrent is not None]
+            raise ValueError(f"{what}: this network has recurrent blocks {blocks} (Recurrent "
+                             "Cascade-Correlation units with self-weights); it runs on sequences "
+                             "only: forward(X, lengths=...) or a structlearn.sequences.Sequences")
+
+    @property
     def depth(self) -> int:
         """Hidden blocks on the longest input-to-output path."""
         longest = [0]  # per node: hidden blocks on the longest path ending there
@@ -343,6 +367,19 @@ class Network:
                 raise ValueError(f"block {k}: weights must be finite")
             if k < len(self.blocks) - 1 and not get_activation(blk.activation).elementwise:
                 raise ValueError(f"block {k}: {blk.activation!r} is allowed on the output block only")
+            if blk.recurrent is not None:
+                if k == len(self.blocks) - 1:
+                    raise ValueError(f"block {k}: the output block cannot be recurrent (Recurrent "
+                                     "Cascade-Correlation's output units are feed-forward)")
+                if blk.recurrent.shape != (blk.W.shape[1],):
+                    raise ValueError(f"block {k}: recurrent must have shape ({blk.W.shape[1]},) "
+                                     f"(one self-weight per unit), got {blk.recurrent.shape}")
+                if not np.isfinite(blk.recurrent).all():
+                    raise ValueError(f"block {k}: self-weights must be finite")
+                if blk.trainable:
+                    raise ValueError(f"block {k}: a recurrent block must be frozen "
+                                     "(trainable=False): its self-weights are frozen at "
+                                     "installation and no pass here trains through time")
             sizes.append(blk.W.shape[1])
         for node, ids in enumerate(self.unit_ids):
             if len(self.unit_ids) != len(sizes) or ids.shape != (sizes[node],):
@@ -441,12 +478,17 @@ class Network:
             self._workspaces[n] = ws
         return ws
 
-    def _forward(self, X, start=0, nodes=None):
+    def _forward(self, X, start=0, nodes=None, layout=None):
         """Forward pass into the workspace; returns the list of node values.
 
         ``nodes`` (values of nodes ``0..start``) lets a caller that cached the
         outputs of frozen blocks recompute only blocks ``start, start+1, ...``.
+        ``layout`` (a :class:`~structlearn.sequences.SequenceLayout`): the rows of ``X`` are
+        the time steps of sequences in its time-major order, and recurrent blocks loop over
+        time (vectorised over sequences), their state zeroed at each sequence's start.
         """
+        if layout is None:
+            self._refuse_recurrent("forward")
         ws = self._workspace(len(X))
         values = [X] + ws["y"] if nodes is None else list(nodes[:start + 1]) + ws["y"][start:]
         self._last = (len(X), values, False)
@@ -460,18 +502,45 @@ class Network:
                 else:
                     z += values[s] @ blk.W[rows]
             z += blk.b
-            get_activation(blk.activation).f(z, out=values[k + 1])
+            if blk.recurrent is None:
+                get_activation(blk.activation).f(z, out=values[k + 1])
+                continue
+            # y(t) = f(z(t) + r * y(t-1)): step t's predecessors are the first rows of step
+            # t-1 (time-major layout); z ends up holding the whole net input
+            f, y, r = get_activation(blk.activation).f, values[k + 1], blk.recurrent.astype(z.dtype)
+            for _, cur, prev in layout.steps():
+                if prev is not None:
+                    z[cur] += y[prev] * r
+                f(z[cur], out=y[cur])
         return values
 
-    def forward(self, X, *, return_nodes=False):
+    def forward(self, X, *, return_nodes=False, lengths=None):
         """Output of the network for the rows of ``X``.
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, n_inputs)
+        X : array-like (n_samples, n_inputs), or sequences
+            Sequences (:class:`~structlearn.sequences.Sequences`, a list of
+            ``(T_i, n_inputs)`` arrays, or an array with ``lengths``) give one output row
+            per time step, in sequence order, with every recurrent unit's state zeroed at
+            each sequence's start. A network with recurrent blocks needs sequences.
         return_nodes : bool
             If True return the values of every node (``[X, y_0, y_1, ...]``).
+        lengths : array of int, optional
+            The sequences' lengths when ``X`` is their concatenated time steps (P rows) or
+            a padded (n_sequences, T, n_inputs) array.
         """
+        from .sequences import Sequences
+        if lengths is not None or isinstance(X, (Sequences, list, tuple)) and \
+                not (isinstance(X, (list, tuple)) and np.ndim(X[0] if len(X) else 0) < 2):
+            seqs = X if isinstance(X, Sequences) and lengths is None \
+                else Sequences(X, lengths, name="X")
+            lay = seqs.layout
+            Xt = self.check_X(lay.to_time_major(seqs.X))
+            values = self._forward(Xt, layout=lay)
+            if return_nodes:
+                return [lay.to_sequence_major(v) for v in values]
+            return lay.to_sequence_major(values[-1])
         X = self.check_X(X)
         values = self._forward(X)
         if return_nodes:
@@ -514,6 +583,8 @@ class Network:
         float : the mean loss over the batch.
         """
         loss = get_loss(loss)
+        if self.is_recurrent:
+            self._refuse_recurrent("loss_and_grad")
         values = self._forward(X, start=start, nodes=nodes)
         ws = self._workspaces[len(X)]
         zs, gs = ws["z"], ws["g"]
@@ -592,6 +663,54 @@ class Network:
         value = self.loss_and_grad(X, T, loss)
         return value, self.grads.copy()
 
+    def vjp(self, X, dY):
+        """Vector-Jacobian product with respect to the inputs: ``J(x)^T dy`` for every row.
+
+        For each row ``x`` of ``X`` with outputs ``y = net(x)`` and a given ``dy = dL/dy``
+        (the row of ``dY``), returns ``dL/dx``: one forward pass, then the deltas back
+        through the DAG to node 0, every block traversed whether trainable or frozen
+        (frozen weights are constants here, not skipped). :attr:`grads` is not touched.
+        Knowledge-based cascade-correlation uses it for the slope of a frozen source
+        network's projection (:mod:`structlearn.cascor.knowledge`).
+
+        Parameters
+        ----------
+        X : array (n, n_inputs)
+        dY : array (n, n_outputs)
+
+        Returns
+        -------
+        ndarray (n, n_inputs)
+
+        Raises
+        ------
+        ValueError
+            For a softmax output (its Jacobian is not diagonal in ``z``) or mismatched shapes.
+        """
+        X = self.check_X(X)
+        dY = check_array(dY, "dY", ndim=2, dtype=self.dtype)
+        if dY.shape != (len(X), self.n_outputs):
+            raise ValueError(f"dY must have shape ({len(X)}, {self.n_outputs}) (one row per "
+                             f"row of X, one column per output), got {dY.shape}")
+        if not get_activation(self.blocks[-1].activation).elementwise:
+            raise ValueError(f"vjp: the output activation {self.blocks[-1].activation!r} is "
+                             "not element-wise")
+        values = self._forward(X)
+        zs = self._workspaces[len(X)]["z"]
+        grad = [None] * len(values)            # dL/dy of every node
+        grad[-1] = dY
+        for k in range(len(self.blocks) - 1, -1, -1):
+            if grad[k + 1] is None:
+                continue
+            blk = self.blocks[k]
+            d = grad[k + 1] * get_activation(blk.activation).df(zs[k], values[k + 1])
+            for s, rows in self._rows[k]:
+                if grad[s] is None:
+                    grad[s] = d @ blk.W[rows].T
+                else:
+                    grad[s] += d @ blk.W[rows].T
+        return grad[0] if grad[0] is not None else np.zeros_like(X)
+
     def encode_targets(self, y, n_samples=None, name="y"):
         """``y`` (class indices, a 0/1 or encoded matrix, or real values) as the output targets.
 
@@ -636,7 +755,7 @@ class Network:
 
     @_all_or_nothing
     def add_units(self, block, n=1, *, incoming=None, bias=None, outgoing=None,
-                  init_range=0.1666, rng=None):
+                  init_range=0.1666, rng=None, self_weight=None):
         """Add ``n`` units to hidden ``block``, **in place**.
 
         Parameters
@@ -657,6 +776,10 @@ class Network:
         init_range : float
             Half-width of the default uniform draws (Ash 1989 uses 0.1666).
         rng : int, Generator or None
+        self_weight : float or array (n,), optional
+            Self-weights of the new units (recurrent units, Fahlman 1991). A block that
+            gets a non-zero one becomes recurrent (its other units' self-weights are 0,
+            which is the feed-forward unit); a recurrent block's new units default to 0.
 
         Returns
         -------
@@ -675,6 +798,15 @@ class Network:
         blk.b = np.concatenate([blk.b, bias])
         if blk.mask is not None:
             blk.mask = np.concatenate([blk.mask, np.ones((blk.fan_in, n), bool)], axis=1)
+        if self_weight is not None or blk.recurrent is not None:
+            r_new = self._init_or_check(0.0 if self_weight is None else self_weight, (n,), 0.0,
+                                        None, "self_weight")
+            if blk.recurrent is not None or np.any(r_new != 0):
+                old = np.zeros(old_width) if blk.recurrent is None else blk.recurrent
+                if blk.trainable:
+                    raise ValueError(f"self_weight: block {k} is trainable, and a recurrent "
+                                     "block must be frozen (freeze it first)")
+                blk.recurrent = np.concatenate([old, r_new])
         for j, rows_new in out_map.items():
             self._insert_rows(j, k + 1, rows_new)
         self.unit_ids[k + 1] = np.concatenate([self.unit_ids[k + 1], self._new_ids(n)])
@@ -724,7 +856,7 @@ class Network:
     @_all_or_nothing
     def add_block(self, width, sources, activation, *, position=None, consumers=None,
                   replace=None, W=None, b=None, outgoing=None, init_range=0.1666, rng=None,
-                  trainable=True):
+                  trainable=True, recurrent=None):
         """Insert a new hidden block, **in place**, and wire it to its consumers.
 
         Parameters
@@ -749,6 +881,9 @@ class Network:
             ``sources`` to the new block's width.
         W, b : arrays, optional
             The new block's incoming weights and biases (default uniform).
+        recurrent : float or array (width,), optional
+            Self-weights: a block of recurrent units (Fahlman 1991; it must be frozen,
+            ``trainable=False``).
 
         Returns
         -------
@@ -799,8 +934,10 @@ class Network:
             if j in consumers:
                 srcs.append(new_node)
             blk.sources = tuple(srcs)
+        if recurrent is not None:
+            recurrent = self._init_or_check(recurrent, (width,), 0.0, None, "recurrent")
         new = Block(W=W, b=b, activation=get_activation(activation).name, sources=sources,
-                    trainable=trainable)
+                    trainable=trainable, recurrent=recurrent)
         self.blocks.insert(pos, new)
         self.unit_ids.insert(new_node, self._new_ids(width))
         self._check_structure()
@@ -833,6 +970,8 @@ class Network:
             blk.W, blk.b = blk.W[:, keep], blk.b[keep]
             if blk.mask is not None:
                 blk.mask = blk.mask[:, keep]
+            if blk.recurrent is not None:
+                blk.recurrent = blk.recurrent[keep]
             self.unit_ids[node] = self.unit_ids[node][keep]
         else:
             for j, cblk in enumerate(self.blocks):
@@ -916,6 +1055,69 @@ class Network:
         return self
 
     @_all_or_nothing
+    def add_subnetwork(self, sub, sources, *, W, b, outgoing, trainable=False):
+        """Insert a copy of network ``sub`` before the output block, **in place**.
+
+        The copy is fed through a linear *projection* block of width ``sub.n_inputs`` that
+        reads ``sources`` (weights ``W``, biases ``b``); then come copies of ``sub``'s blocks
+        (same activations, weights, masks; sub's node 0 is the projection's node), and the
+        copy of ``sub``'s output block is read by this network's output block with weights
+        ``outgoing``. Only that last node feeds the output block: the projection and
+        ``sub``'s hidden nodes feed only each other. Knowledge-based cascade-correlation
+        installs a recruited source network this way (:mod:`structlearn.cascor.knowledge`).
+
+        Parameters
+        ----------
+        sub : Network
+            Its output activation must be element-wise (it becomes a hidden block).
+        sources : sequence of int
+            Nodes the projection reads (in the order of ``W``'s rows).
+        W : array (fan-in of sources, sub.n_inputs)
+        b : array (sub.n_inputs,)
+        outgoing : array (sub.n_outputs, n_outputs) or float
+        trainable : bool, default False
+            Flag of every new block (False: the projection and the copy are frozen).
+
+        Returns
+        -------
+        int : the index of the block holding ``sub``'s outputs.
+        """
+        if not isinstance(sub, Network):
+            raise TypeError(f"sub: expected a structlearn Network, got {type(sub).__name__}")
+        if not get_activation(sub.blocks[-1].activation).elementwise:
+            raise ValueError(f"sub: its output activation {sub.blocks[-1].activation!r} is not "
+                             "element-wise, so it cannot be a hidden block")
+        out = len(self.blocks) - 1
+        sources = tuple(int(s) for s in sources)
+        if not sources or min(sources) < 0 or max(sources) > out:
+            raise ValueError(f"sources must be nodes 0..{out}, got {sources}")
+        sizes = self.node_sizes
+        n_s, m = sub.n_inputs, sub.n_outputs
+        W = self._init_or_check(W, (sum(sizes[s] for s in sources), n_s), 0.0, None, "W")
+        b = self._init_or_check(b, (n_s,), 0.0, None, "b")
+        outgoing = self._init_or_check(outgoing, (m, self.blocks[out].width), 0.0, None,
+                                       "outgoing")
+        self.check_new_units(sum(sub.node_sizes), "sub")
+        proj = out + 1                          # the projection's node; sub node s -> proj + s
+        c = (lambda a: None if a is None else np.array(a, dtype=np.float64))
+        new = [Block(W=W, b=b, activation="linear", sources=sources, trainable=trainable)]
+        new += [Block(W=c(blk.W), b=c(blk.b), activation=blk.activation, mask=c(blk.mask),
+                      sources=tuple(proj + s for s in blk.sources), trainable=trainable)
+                for blk in sub.blocks]
+        last = out + len(new)                   # the node of sub's outputs
+        oblk = self.blocks[out]
+        oblk.W = np.concatenate([oblk.W, outgoing], axis=0)
+        if oblk.mask is not None:
+            oblk.mask = np.concatenate([oblk.mask, np.ones(outgoing.shape, bool)], axis=0)
+        oblk.sources = oblk.sources + (last,)
+        self.blocks[out:out] = new
+        ids = [self._new_ids(blk.width) for blk in new]
+        self.unit_ids[proj:proj] = ids
+        self._check_structure()
+        self._pack()
+        return last - 1
+
+    @_all_or_nothing
     def set_mask(self, block, mask):
         """Set the weight mask of ``block`` **in place** (False = pruned, held at 0).
 
@@ -941,6 +1143,9 @@ class Network:
     def freeze(self, block, frozen=True):
         """Freeze (or unfreeze) ``block``'s weights and biases, **in place**."""
         k = self._check_block(block)
+        if not frozen and self.blocks[k].recurrent is not None:
+            raise ValueError(f"block: block {k} is recurrent and stays frozen (its self-weights "
+                             "are frozen at installation; no pass here trains through time)")
         self.blocks[k].trainable = not frozen
         self._pack()
         return self
@@ -990,7 +1195,8 @@ class Network:
     def _block_specs(self, copy=False):
         c = (lambda a: None if a is None else a.copy()) if copy else (lambda a: a)
         return [dict(W=c(blk.W), b=c(blk.b), activation=blk.activation, sources=blk.sources,
-                     mask=c(blk.mask), trainable=blk.trainable) for blk in self.blocks]
+                     mask=c(blk.mask), trainable=blk.trainable, recurrent=c(blk.recurrent))
+                for blk in self.blocks]
 
     # ------------------------------------------------------------ save/load
     def save(self, path):
@@ -1005,12 +1211,18 @@ class Network:
             arrays[f"b{k}"] = blk.b
             if blk.mask is not None:
                 arrays[f"mask{k}"] = blk.mask
+            if blk.recurrent is not None:
+                arrays[f"recurrent{k}"] = blk.recurrent
         for node, ids in enumerate(self.unit_ids):
             arrays[f"ids{node}"] = ids
-        meta = dict(format=_FORMAT, version=_FORMAT_VERSION, structlearn=__version__,
+        # a recurrent network is format version 2, so that a reader that does not know
+        # self-weights refuses it instead of silently running it feed-forward
+        meta = dict(format=_FORMAT, version=_RECURRENT_VERSION if self.is_recurrent
+                    else _FORMAT_VERSION, structlearn=__version__,
                     dtype=self.dtype.name, n_inputs=self.n_inputs, next_uid=self._next_uid,
                     blocks=[dict(activation=blk.activation, sources=list(blk.sources),
-                                 trainable=blk.trainable, masked=blk.mask is not None)
+                                 trainable=blk.trainable, masked=blk.mask is not None,
+                                 **({"recurrent": True} if blk.recurrent is not None else {}))
                             for blk in self.blocks])
         arrays["meta"] = np.array(json.dumps(meta))
         path = os.fspath(path)
@@ -1085,7 +1297,7 @@ class Network:
             raise bad("the metadata is not a JSON object")
         if meta.get("format") != _FORMAT:
             raise bad(f"unknown format {meta.get('format')!r}")
-        if meta.get("version") != _FORMAT_VERSION:
+        if meta.get("version") not in (_FORMAT_VERSION, _RECURRENT_VERSION):
             raise bad(f"unsupported format version {meta.get('version')!r}")
         dtype = np.dtype(meta["dtype"])
         if not isinstance(meta["blocks"], list):
@@ -1099,8 +1311,15 @@ class Network:
             mask = read(f"mask{k}") if bm.get("masked") else None
             if mask is not None and mask.dtype != bool:
                 raise bad(f"mask{k} has dtype {mask.dtype}, expected bool")
+            rec = None
+            if bm.get("recurrent"):
+                if meta["version"] != _RECURRENT_VERSION:
+                    raise bad(f"block {k} is recurrent in a version {meta['version']} file")
+                rec = read(f"recurrent{k}")
+                if rec.dtype.kind != "f":
+                    raise bad(f"recurrent{k} has dtype {rec.dtype}, expected floating point")
             blocks.append(dict(W=W, b=b, activation=bm["activation"], sources=bm["sources"],
-                               mask=mask, trainable=bm["trainable"]))
+                               mask=mask, trainable=bm["trainable"], recurrent=rec))
         ids = [read(f"ids{node}") for node in range(len(blocks) + 1)]
         if any(u.dtype.kind not in "iu" for u in ids):
             raise bad("unit ids must be integers")
@@ -1129,7 +1348,8 @@ class Network:
                 srcs = srcs[:17] + "..."
             name = f"{k}{' (out)' if k == len(self.blocks) - 1 else ''}"
             lines.append(f"{name:>7}  {k + 1:>4}  {blk.width:>5}  {blk.activation:<18} {srcs:<20} "
-                         f"{n:>9}  {active:>9}  {'yes' if not blk.trainable else 'no'}")
+                         f"{n:>9}  {active:>9}  {'yes' if not blk.trainable else 'no'}"
+                         + ("  recurrent" if blk.recurrent is not None else ""))
         lines.append(f"total weights {self.n_weights}, active {self.n_active_weights}")
         return "\n".join(lines)
 

@@ -122,6 +122,8 @@ class BenchData:
 
 DATASET_PATTERNS = ["xor", "parityN", "encoderN", "symmetryN", "additionN", "two_spirals",
                     "mnist", "fashion_mnist", "mnist_small", "fashion_mnist_small"]
+#: sequence data sets: their trials (``rcc_trials``) generate them, load_bench_data does not
+SEQUENCE_DATASETS = ("reber", "embedded_reber", "morse")
 
 _BOOLEAN = {"parity": (ds.parity, 2, 10), "symmetry": (ds.symmetry, 2, 12),
             "addition": (ds.binary_addition, 1, 5)}
@@ -136,7 +138,7 @@ def check_dataset_name(name) -> str:
     if not isinstance(name, str):
         raise TypeError(f"dataset: expected a string, got {type(name).__name__} {name!r:.80}")
     if name in ("xor", "two_spirals", "mnist", "fashion_mnist", "mnist_small",
-                "fashion_mnist_small"):
+                "fashion_mnist_small") or name in SEQUENCE_DATASETS:
         return name
     m = re.fullmatch(r"(parity|symmetry|addition|encoder)(\d{1,9})", name)
     if m:
@@ -222,6 +224,9 @@ def _load_digits(name, data_home=None):
 def load_bench_data(name, seed=0, *, n_train=6000, n_test=2000, data_home=None) -> BenchData:
     """The benchmark data set ``name`` (see the module docstring)."""
     name = check_dataset_name(name)
+    if name in SEQUENCE_DATASETS:
+        raise ValueError(f"dataset {name!r} is a set of sequences: the rcc trials generate it "
+                         "(structlearn.datasets_sequences), not load_bench_data")
     if name == "xor":
         X, y = ds.xor()
         return _same(name, X, y, 2)

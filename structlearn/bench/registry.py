@@ -38,7 +38,8 @@ __all__ = ["Trial", "TRIALS", "TRIAL_MODULES", "register_trial", "get_trial", "l
            "CONTRACT_KEYS", "targets_to_json", "targets_from_json"]
 
 #: modules that register trials when imported (missing ones are skipped)
-TRIAL_MODULES = ["mlp_trials", "cascor_trials", "dnc_trials", "obd_trials", "net2net_trials"]
+TRIAL_MODULES = ["mlp_trials", "cascor_trials", "dnc_trials", "obd_trials", "net2net_trials",
+                 "rcc_trials"]
 
 
 @dataclass

@@ -55,7 +55,8 @@ class Trial:
         d = self.__dict__
         d.update(ex=ex, tid=tid, slot=tid, network=network, rng=rng, history=history,
                  cfg=ex.cfg, O=ex.O, P=ex.P, n_in=ex.n_in, h0=ex.h0, out_act=ex.out_act,
-                 val=ex.val, depth=depth, node_bounds=node_bounds, layer_start=None,
+                 val=ex.val, layout=ex.layout, layout_val=ex.layout_val,
+                 depth=depth, node_bounds=node_bounds, layer_start=None,
                  layer_node=None, installs=[], best_val=None, snapshots=[], result=None)
         d["policy"] = cascade_correlation(self)
 
@@ -136,10 +137,25 @@ class Executor:
         (:meth:`Network.add_sources`, function-preserving). Masked output weights stay zero
         (``smask_out``). ``max_hidden_units`` counts the new units; the first new unit always
         starts a new layer.
+    layout, validation_layout : SequenceLayout, optional
+        The patterns (of ``X``; of the validation data) are the time steps of sequences, in
+        this time-major order (:mod:`structlearn.sequences`; Recurrent Cascade-Correlation,
+        Fahlman 1991): recurrent candidates and a recurrent start network's units run along
+        time on them, the output units are feed-forward on every step.
     """
 
-    def __init__(self, X, T, rngs, cfg, validation=None, network=None, accelerate=False):
+    def __init__(self, X, T, rngs, cfg, validation=None, network=None, accelerate=False,
+                 layout=None, validation_layout=None):
         self.cfg = cfg
+        self.layout, self.layout_val = layout, validation_layout
+        if layout is None and any(getattr(k, "sequential", False) for k in cfg.pool.members):
+            raise ValueError("unit_type: recurrent candidates need sequence data (use "
+                             "structlearn.RecurrentCascadeCorrelation, whose fit takes sequences)")
+        if layout is None and network is not None and network.is_recurrent:
+            raise ValueError("network: it has recurrent blocks, which run on sequences only "
+                             "(use structlearn.RecurrentCascadeCorrelation)")
+        if layout is not None and layout.n_steps != len(X):
+            raise ValueError(f"layout: it has {layout.n_steps} time steps, X {len(X)} rows")
         dt = cfg.dtype
         P, n_in = X.shape
         O = T.shape[1]
@@ -169,7 +185,7 @@ class Executor:
         self.V[:, 0] = 1.0
         self.V[:, 1:1 + n_in] = X.T
         if H0:      # a given network's hidden nodes: computed once, like installed units
-            self.V[:, 1 + n_in:fan0] = self._hidden_values(start, X)
+            self.V[:, 1 + n_in:fan0] = self._hidden_values(start, X, layout)
         self.Vv = self.val = None
         if validation is not None:
             Xv, Tv = validation
@@ -177,7 +193,7 @@ class Executor:
             self.Vv[:, 0] = 1.0
             self.Vv[:, 1:1 + n_in] = Xv.T
             if H0:
-                self.Vv[:, 1 + n_in:fan0] = self._hidden_values(start, Xv)
+                self.Vv[:, 1 + n_in:fan0] = self._hidden_values(start, Xv, validation_layout)
             self.val = np.ascontiguousarray(Tv.T, dtype=dt)
 
         if start is None:
@@ -291,9 +307,13 @@ class Executor:
         return net
 
     @staticmethod
-    def _hidden_values(net, X):
-        """The values of every hidden node of ``net`` on ``X``, rows in node order (H, P)."""
-        nodes = net.forward(X, return_nodes=True)
+    def _hidden_values(net, X, layout=None):
+        """The values of every hidden node of ``net`` on ``X``, rows in node order (H, P)
+        (``layout``: ``X`` holds time steps of sequences, time-major)."""
+        if layout is None:
+            nodes = net.forward(X, return_nodes=True)
+        else:
+            nodes = net._forward(net.check_X(X), layout=layout)
         return np.concatenate(nodes[1:-1], axis=1).T
 
     # ------------------------------------------------------------------ loop
@@ -459,7 +479,7 @@ class Executor:
         out = candidate_terms(
             V, W, pool, self.e_aug[:nc], self.e_cen[:nc], self.e_mean[:nc], self.sse[:nc],
             self.prev_cor[:nc], cfg.score, self.work, self.head,
-            self.X_cand[:nc] if pool.n_extra else None, cfg.objective)
+            self.X_cand[:nc] if pool.n_extra else None, cfg.objective, layout=self.layout)
         cor, scores = out[:2]
         slopes = self.work["Sc"][:nc]           # out[2], the whole width
         self.prev_cor[:nc] = cor

@@ -22,6 +22,10 @@ A *kind* says everything the algorithm needs to know about one sort of candidate
 ``install(net, w, ...)``          put a winner into the network: a frozen block, or frozen units
                                   joining a block (a sibling), wired to the output block
 ``cached_values(w, V)``           the installed candidate's values on the cached node values
+``sequential``                    True for kinds whose values run along time (recurrent units):
+                                  ``values`` and ``cached_values`` then get ``layout=``, the
+                                  sequences' :class:`~structlearn.sequences.SequenceLayout`
+                                  (:mod:`.recurrent`)
 ===============================  ==================================================================
 
 The net inputs of every candidate of every kind come from one product over the shared value

@@ -147,10 +147,14 @@ def install(t):
         outgoing = -cor * mult                   # (values, outputs)
     net = t.network
     out = net.output_block
+    # the nodes the candidates read are the output block's (every node, except the inner
+    # nodes of an installed source network: knowledge.SourceKind)
+    fan_nodes = net.blocks[out].sources
     if t.layer_start is None or placement != SIBLING:
-        sources, join, reads = tuple(range(out + 1)), None, fan
+        sources, join, reads = tuple(fan_nodes), None, fan
     else:
-        sources, join, reads = tuple(range(t.layer_node)), out - 1, t.layer_start
+        sources = tuple(s for s in fan_nodes if s < t.layer_node)
+        join, reads = out - 1, t.layer_start
         w = np.where(np.arange(fan) < reads, w, 0.0)
     block, unit, new_layer = kind.install(net, w[:, :reads], sources=sources, outgoing=outgoing,
                                           join=join, rng=t.rng, **more)  # nothing is drawn
@@ -165,9 +169,12 @@ def install(t):
         t.node_bounds.append((fan, fan + m))
     t.installs.append((block, list(range(unit, unit + m))))
     w = w.astype(cfg.dtype)
-    t.V[fan:fan + m] = kind.cached_values(w, t.V[:fan], **more)
+    seq = getattr(kind, "sequential", False)      # recurrent units: the sequences' layout
+    t.V[fan:fan + m] = kind.cached_values(w, t.V[:fan], **more,
+                                          **({"layout": t.layout} if seq else {}))
     if t.Vv is not None:
-        t.Vv[fan:fan + m] = kind.cached_values(w, t.Vv[:fan], **more)
+        t.Vv[fan:fan + m] = kind.cached_values(w, t.Vv[:fan], **more,
+                                               **({"layout": t.layout_val} if seq else {}))
     t.cross_fwd += t.P * kind.crossings(reads)
     t.W_out[:, fan:fan + m] = outgoing.T
     t.d_out[:, fan:fan + m] = 0.0

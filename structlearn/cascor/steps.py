@@ -231,7 +231,7 @@ def output_terms(V, W, act, targets, prime_offset, score_threshold, work=None, h
 
 
 def candidate_terms(V, W, pool, e_aug, e_centred, e_mean, sse, prev_cor, score="c_code",
-                    work=None, head=None, extra=None, objective="covariance"):
+                    work=None, head=None, extra=None, objective="covariance", layout=None):
     """One epoch of the candidate pools of a batch of trials: values, scores and slopes.
 
     Parameters
@@ -257,6 +257,10 @@ def candidate_terms(V, W, pool, e_aug, e_centred, e_mean, sse, prev_cor, score="
     objective : {"covariance", "cascade2"}
         What the candidates maximise: the covariance score (eq. 1), or Cascade-2's
         (:func:`cascade2_terms`).
+    layout : SequenceLayout, optional
+        The patterns are the time steps of sequences in this time-major order
+        (:mod:`structlearn.sequences`); kinds marked ``sequential`` (recurrent units) get it
+        as ``layout=``.
 
     Returns
     -------
@@ -280,11 +284,12 @@ def candidate_terms(V, W, pool, e_aug, e_centred, e_mean, sse, prev_cor, score="
     D = np.empty_like(Z) if work is None else work["Dc"][:B]
     caches = []
     for sl, kind, rows, vals, exts in pool.groups:
+        seq = {"layout": layout} if getattr(kind, "sequential", False) else {}
         if kind.n_extra:
             caches.append(kind.values(Z[:, rows], Y[:, vals], D[:, rows], extra=extra[:, exts]
-                                      .reshape(B, sl.stop - sl.start, kind.n_extra)))
+                                      .reshape(B, sl.stop - sl.start, kind.n_extra), **seq))
         else:
-            caches.append(kind.values(Z[:, rows], Y[:, vals], D[:, rows]))
+            caches.append(kind.values(Z[:, rows], Y[:, vals], D[:, rows], **seq))
     sums = Y @ e_aug                                      # (B, K, O+1): sum v E, sum v
     if objective == "cascade2":
         cor, per_value, G = cascade2_terms(Y, e_aug, sse, _view(work, "G", B))

@@ -39,6 +39,10 @@ class NotFunctionPreservingError(ValueError):
 def _check_network(network):
     if not isinstance(network, Network):
         raise TypeError(f"network must be a structlearn Network, got {type(network).__name__}")
+    if network.is_recurrent:
+        raise ValueError("network: it has recurrent blocks (Recurrent Cascade-Correlation "
+                         "units); Net2Net's function-preserving edits are defined for "
+                         "feed-forward networks only")
 
 
 def _check_hidden_block(network, block, name):
