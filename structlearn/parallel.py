@@ -154,5 +154,22 @@ def process_pool(max_workers, *, threads=1, initializer=None):
             initializer=functools.partial(_default_worker_init, os.getpid(), initializer))
         try:
             yield executor
+        except BaseException:
+            # Ctrl-C, SIGTERM (the CLI turns it into KeyboardInterrupt) or an error: the
+            # trials in flight are lost anyway, so stop their workers now rather than
+            # wait (minutes) for them in shutdown
+            _stop_workers(executor)
+            raise
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(executor):
+    """Terminate the worker processes of a ``ProcessPoolExecutor`` (SIGTERM: their default
+    action, restored in every worker by the pool's initializer). ``_processes`` is the
+    executor's own table of its workers; Python 3.14 adds ``terminate_workers()`` for this."""
+    for proc in list((getattr(executor, "_processes", None) or {}).values()):
+        try:
+            proc.terminate()
+        except (OSError, ValueError):  # already gone, or closed
+            pass

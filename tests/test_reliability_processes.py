@@ -84,6 +84,43 @@ def test_kill_9_of_the_bench_parent_kills_its_workers(tmp_path, start):
                 os.kill(w, signal.SIGKILL)
 
 
+def test_sigterm_of_the_bench_parent_stops_its_workers_at_once(tmp_path):
+    """A batch scheduler's SIGTERM (or Ctrl-C) loses only the trials in flight: the parent
+    stops its workers instead of waiting for their trials (here they would hold 600 s)."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = dict(os.environ, HOLD_MARKS=str(marks), HOLD_RELEASE=str(tmp_path / "never"),
+               HOLD_LIMIT="600", MPLBACKEND="Agg")
+    parent = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, "default", "bench", "hold", "--plugin", PLUGIN, "--out",
+         str(tmp_path / "res"), "--jobs", "2", "--seeds", "0-3", "--quiet", "--no-report"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def two_started():
+        if parent.poll() is not None:
+            pytest.fail(f"bench exited with {parent.returncode}: {parent.stderr.read()}")
+        return len(os.listdir(marks)) >= 2
+
+    wait_for(two_started, "the workers never started their trials")
+    workers = [int(name) for name in os.listdir(marks)]
+    parent.send_signal(signal.SIGTERM)
+    try:
+        # a bound for a hang, far below the trials' 600 s hold, not a timing assertion
+        parent.wait(timeout=120)
+        err = parent.stderr.read()
+        parent.stderr.close()
+        assert parent.returncode != 0
+        assert "interrupted" in err and "--resume" in err, err
+        wait_for(lambda: not any(alive(w) for w in workers),
+                 f"worker processes {[w for w in workers if alive(w)]} outlived the run")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for w in workers:
+            if alive(w):
+                os.kill(w, signal.SIGKILL)
+
+
 def _grandchild_dies_with_child(pipe_w):
     """Fork a child that forks a grandchild arming die_with_parent; once the grandchild says
     it is armed, the child reports and exits. Only os calls after the fork."""
