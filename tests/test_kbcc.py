@@ -1,0 +1,174 @@
+"""Knowledge-based cascade-correlation (Shultz & Rivest 2001): source networks as candidates."""
+import numpy as np
+import pytest
+
+from helpers import numeric_gradient, relative_error
+from structlearn import Network
+from structlearn.cascor import CandidatePool, CascadeCorrelation
+from structlearn.cascor.knowledge import (SourceKind, knowledge_pool, recruits, source_of,
+                                          source_step_scale)
+from structlearn.cascor.steps import candidate_terms, error_stats
+from structlearn.shapes import FIGURES, figure_data, grid
+
+
+def _two_layer(rng, n_in=3, hidden=4, n_out=2, output="symmetric_sigmoid"):
+    return Network.mlp([n_in, hidden, n_out], hidden="tanh", output=output, rng=rng)
+
+
+def test_vjp_matches_finite_differences_through_frozen_blocks():
+    rng = np.random.default_rng(0)
+    net = _two_layer(rng, output="sigmoid")
+    net.freeze(0)
+    X = rng.standard_normal((5, 3))
+    dY = rng.standard_normal((5, 2))
+    g = net.vjp(X, dY)
+    flat = X.ravel().copy()
+    num = numeric_gradient(lambda: np.sum(net.forward(flat.reshape(X.shape)) * dY), flat)
+    assert relative_error(num.reshape(X.shape), g) < 1e-7
+    with pytest.raises(ValueError, match="dY must have shape"):
+        net.vjp(X, dY[:, :1])
+
+
+@pytest.mark.parametrize("step_scale", [1.0, 0.04])
+def test_slope_through_a_two_layer_source_matches_finite_differences(step_scale):
+    """The slope of the score for a source candidate's projection (one VJP through the
+    frozen source) in a pool mixed with units; relative error < 1e-6."""
+    rng = np.random.default_rng(1)
+    B, O, F, P = 2, 2, 5, 19
+    kind = SourceKind(_two_layer(rng, output="sigmoid"), name="s", step_scale=step_scale)
+    pool = CandidatePool(4, ["symmetric_sigmoid", kind])        # 2 units, 2 source copies
+    assert pool.n_rows == 2 + 2 * 3 and pool.n_values == 2 + 2 * 2
+    V = rng.standard_normal((B, F, P))
+    V[:, 0] = 1.0
+    E = rng.standard_normal((B, O, P)) * 0.3 + 0.1
+    W = rng.uniform(-1, 1, (B, pool.n_rows, F))
+    e_aug, e_cen, e_mean, sse = error_stats(E)
+    zero = np.zeros((B, pool.n_values, O))
+    cor, _, _ = candidate_terms(V, W, pool, e_aug, e_cen, e_mean, sse, zero, "covariance")
+    _, scores, slopes = candidate_terms(V, W, pool, e_aug, e_cen, e_mean, sse, cor, "covariance")
+    flat = W.ravel().copy()
+
+    def total():
+        Wc = flat.reshape(W.shape)
+        s = 0.0
+        for b in range(B):
+            Z = Wc[b] @ V[b]
+            Y = [kind.net.forward(np.sqrt(step_scale) * Z[r].T).T if len(range(*r.indices(99))) > 1
+                 else 1 / (1 + np.exp(-Z[r])) - 0.5 for r in pool.row_of]
+            for y in Y:
+                C = (y - y.mean(1, keepdims=True)) @ (E[b] - E[b].mean(1, keepdims=True)).T
+                s += np.abs(C / np.sum(E[b] ** 2)).sum() / len(y)
+        return s
+
+    np.testing.assert_allclose(scores.sum(), total(), rtol=1e-12)
+    grad = numeric_gradient(total, flat).reshape(W.shape)
+    assert relative_error(-grad, slopes) < 1e-6
+
+
+def test_output_ranges_are_mapped_onto_the_units_range():
+    rng = np.random.default_rng(2)
+    net = _two_layer(rng, output="sigmoid")            # outputs in 0..1
+    kind = SourceKind(net)
+    X = rng.standard_normal((7, 3))
+    np.testing.assert_allclose(kind.net.forward(X), net.forward(X) - 0.5, atol=1e-15)
+    tanh = SourceKind(_two_layer(rng, output="tanh"), output_range=(-0.5, 0.5))
+    assert tanh.scale == 0.5 and tanh.shift == 0.0
+    same = SourceKind(_two_layer(rng))                  # symmetric sigmoid: no map
+    assert len(same.net.blocks) == 2
+
+
+@pytest.fixture(scope="module")
+def rectangle_source():
+    X, y, _, _ = figure_data("rectangle", n_grid=11, n_test=0)
+    src = CascadeCorrelation(rng=3, max_hidden_units=20).fit(X, y)
+    assert src.success_
+    return X, y, src.network_
+
+
+def test_identity_initialised_exact_source_is_recruited_first(rectangle_source):
+    X, y, source = rectangle_source
+    types, K = knowledge_pool({"rect": source}, X=X)
+    assert K == 8 + 4 and types[-1].init == "identity"
+    results = CascadeCorrelation(max_hidden_units=10, unit_type=types, pool_size=K) \
+        .fit_trials(X, y, [0, 1, 2])
+    for r in results:
+        assert r.success
+        assert recruits(r.history)[0] == "src:rect:identity"
+        assert source_of(recruits(r.history)[0]) == "rect"
+
+
+def test_source_weights_never_change_and_the_network_is_the_cache(rectangle_source, tmp_path):
+    X, y, source = rectangle_source
+    before = [(b.W.copy(), b.b.copy()) for b in source.blocks]
+    types, K = knowledge_pool({"rect": source}, X=X, copies=2)
+    m = CascadeCorrelation(max_hidden_units=10, unit_type=types, pool_size=K, rng=0).fit(X, y)
+    assert recruits(m.history_)[0].startswith("src:rect")
+    net = m.network_
+    # the installed copy: a frozen linear projection block, then the source's blocks verbatim
+    n = len(source.blocks)
+    first = [k for k, b in enumerate(net.blocks) if b.activation == "linear"][0]
+    copy = net.blocks[first + 1:first + 1 + n]
+    for (W, b), blk, orig in zip(before, copy, source.blocks):
+        np.testing.assert_array_equal(blk.W, W)
+        np.testing.assert_array_equal(blk.b, b)
+        np.testing.assert_array_equal(orig.W, W)      # the caller's source is untouched
+    assert not any(b.trainable for b in net.blocks[:-1])
+    # only the source's output node feeds the output block; its inner nodes feed nothing else
+    inner = set(range(first + 1, first + n + 1))
+    assert not inner & set(net.blocks[-1].sources)
+    # predictions come from the network's own forward pass (the installed values = cache)
+    np.testing.assert_array_equal(m.predict(X), y)
+    # saved and reloaded: the same outputs
+    path = tmp_path / "kbcc.npz"
+    net.save(path)
+    again = Network.load(path)
+    np.testing.assert_array_equal(again.forward(X), net.forward(X))
+    # fit_trials gives the fit's bits
+    r = CascadeCorrelation(max_hidden_units=10, unit_type=types, pool_size=K) \
+        .fit_trials(X, y, [5, 0])[1]
+    np.testing.assert_array_equal(r.network.params, net.params)
+
+
+def test_a_kbcc_network_can_be_a_source_and_pruning_masks_the_projection(rectangle_source):
+    X, y, source = rectangle_source
+    types, K = knowledge_pool({"rect": source}, X=X, copies=1)
+    first = CascadeCorrelation(max_hidden_units=5, unit_type=types, pool_size=K, rng=0).fit(X, y)
+    types, K = knowledge_pool({"kb": first.network_}, X=X, copies=2, prune=0.3)
+    m = CascadeCorrelation(max_hidden_units=5, unit_type=types, pool_size=K, rng=1).fit(X, y)
+    assert m.success_ and recruits(m.history_)[0].startswith("src:kb")
+    masked = [b for b in m.network_.blocks if b.mask is not None]
+    assert masked and masked[0].activation == "linear"
+    np.testing.assert_array_equal(m.predict(X), y)
+
+
+def test_bad_arguments_are_named():
+    net = _two_layer(np.random.default_rng(0))
+    with pytest.raises(TypeError, match="network"):
+        SourceKind("net")
+    with pytest.raises(ValueError, match="init"):
+        SourceKind(net, init="zero")
+    with pytest.raises(ValueError, match="input_map"):
+        SourceKind(net, init="identity", input_map=[0, 1])
+    with pytest.raises(ValueError, match="prune"):
+        SourceKind(net, prune=1.5)
+    with pytest.raises(ValueError, match="step_scale"):
+        SourceKind(net, step_scale=0.0)
+    with pytest.raises(ValueError, match="not element-wise"):
+        SourceKind(Network.mlp([2, 3, 3], rng=0))        # softmax output
+    with pytest.raises(ValueError, match="sources"):
+        knowledge_pool({})
+    assert 0 < source_step_scale(net, np.zeros((4, 3))) <= 1.0
+
+
+def test_figures():
+    X = grid(5)
+    assert X.shape == (25, 2) and X.min() == 0 and X.max() == 1
+    assert FIGURES["rectangle"].contains(np.array([[0.5, 0.5]]))[0]
+    assert not FIGURES["rectangle"].contains(np.array([[0.05, 0.5]]))[0]
+    cross = FIGURES["cross"].contains(X)
+    assert cross.sum() == (FIGURES["hbar"].contains(X) | FIGURES["vbar"].contains(X)).sum()
+    P = np.array([[0.5, 0.72], [0.72, 0.72]])
+    assert FIGURES["rect_rot"].contains(P).tolist() == [True, False]
+    assert FIGURES["rectangle"].contains(P).tolist() == [False, False]
+    with pytest.raises(ValueError, match="figure"):
+        figure_data("hexagon")
