@@ -1,46 +1,100 @@
-"""Pruning the networks cascade-correlation grows on two-spirals: test accuracy before and after.
+"""Pruning the networks cascade-correlation grows: test accuracy and weights before and after.
 
 For each seed, :class:`structlearn.cascor.CascadeCorrelation` (defaults: pool
-of 8, quickprop, max 50 units) grows a network on the 194 CMU two-spirals
-points; then each criterion prunes *that* network with the same schedule
+of 8, quickprop, ``--max-units``) grows a network on the training set; then
+each criterion prunes *that* network with the same schedule
 (``--prune-fraction`` of the remaining weights per round, ``--retrain-epochs``
 of full-batch Adam on the squared error after each round, every block
 unfrozen and retrained: ``frozen="unfreeze"``) down to ``--target`` of its
-weights.  Test accuracy is on the shifted test points (the benchmark's test
-set).  Biases are never pruned.
+weights.  Biases are never pruned.
+
+``--select best`` or ``smallest`` chooses the stopping point on a validation
+set instead (``OptimalBrainDamage(select=...)``; ``--target`` is then the
+floor the path runs to): the validation points are held out of the training
+set, never the test set.
+
+Data sets (``--dataset``):
+
+* ``two_spirals``: the 194 CMU points; test: the 194 half-step (shifted)
+  points; validation: the 384 quarter-step points (positions i + 1/4 and
+  i + 3/4 of ``two_spirals(density=4)``), disjoint from both.
+* ``digits``: scikit-learn's 8x8 digits (needs scikit-learn), inputs / 16, a
+  fixed stratified 75/25 split; with ``--select``, a fixed stratified quarter
+  of the training part is the validation set.
+* ``fashion_mnist``: a fixed stratified subsample of Fashion-MNIST's training
+  images (``--n-train``, default 2,000, plus ``--n-val`` 1,000 validation
+  images), downscaled to 14 x 14 by 2 x 2 means (196 inputs: cascor on 784
+  inputs grows networks whose full Hessian does not fit), all 10,000 test
+  images.  Read from the Debian package's files or ``--data-dir
+  fashion_mnist=PATH``.
 
     python benchmarks/obd_cascade.py [--seeds 5] [--target 0.75] [--dataset digits]
-        [--methods 'obs (exact),magnitude']
+        [--methods 'obs (exact),magnitude'] [--select smallest]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import time
+from types import SimpleNamespace
 
 import numpy as np
 
-from structlearn.bench.data import load_bench_data
+from structlearn.bench.data import load_bench_data, set_data_dirs, subsample
 from structlearn.cascor import CascadeCorrelation
+from structlearn.datasets import train_test_split, two_spirals
 from structlearn.obd import OptimalBrainDamage
 from structlearn.optim import Adam
+from structlearn.train import evaluate
 
-METHODS = {"obd (lm)": ("obd", "lm"), "obd (full)": ("obd", "full"),
-           "obd (exact)": ("obd", "exact"), "obs (exact)": ("obs", "exact"),
-           "obs (lm)": ("obs", "lm"), "magnitude": ("magnitude", "lm"),
-           "random": ("random", "lm")}
+#: name -> (criterion, hessian, obs_blocks)
+METHODS = {"obd (lm)": ("obd", "lm", "full"), "obd (full)": ("obd", "full", "full"),
+           "obd (exact)": ("obd", "exact", "full"), "obs (exact)": ("obs", "exact", "full"),
+           "obs (lm)": ("obs", "lm", "full"), "obs (unit lm)": ("obs", "lm", "unit"),
+           "obs (unit full)": ("obs", "full", "unit"),
+           "obs (layer exact)": ("obs", "exact", "layer"),
+           "magnitude": ("magnitude", "lm", "full"), "random": ("random", "lm", "full")}
 
 
-def _digits():
-    from types import SimpleNamespace
+def _two_spirals(with_validation):
+    d = load_bench_data("two_spirals")
+    out = SimpleNamespace(X_train=d.X_train, y_train=d.y_train, X_test=d.X_test,
+                          y_test=d.y_test, X_val=None, y_val=None)
+    if with_validation:
+        X, y = two_spirals(density=4)
+        pos = np.repeat(np.arange(len(X) // 2), 2)  # position i on the density-4 spiral
+        quarter = pos % 2 == 1  # i/4 = k + 1/4 or k + 3/4: neither training nor test points
+        out.X_val, out.y_val = X[quarter], y[quarter]
+    return out
 
+
+def _digits(with_validation):
     from sklearn.datasets import load_digits
-
-    from structlearn.datasets import train_test_split
 
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, test_size=0.25, rng=0,
                                                         stratify=True)
-    return SimpleNamespace(X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test)
+    X_val = y_val = None
+    if with_validation:
+        X_train, X_val, y_train, y_val = train_test_split(X_train, y_train, test_size=0.25,
+                                                          rng=1, stratify=True)
+    return SimpleNamespace(X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
+                           X_val=X_val, y_val=y_val)
+
+
+def _fashion(n_train, n_val):
+    d = load_bench_data("fashion_mnist")
+    rng = np.random.default_rng(12345)  # a fixed subsample: the same for every seed
+
+    def pool(A):  # 28 x 28 -> 14 x 14 by 2 x 2 means
+        return A.reshape(-1, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(-1, 196).astype(np.float64)
+
+    X, y = subsample(d.X_train, d.y_train, n_train + n_val, rng)
+    X_train, X_val, y_train, y_val = train_test_split(pool(X), y, test_size=n_val, rng=1,
+                                                      stratify=True)
+    return SimpleNamespace(X_train=X_train, y_train=y_train, X_test=pool(d.X_test),
+                           y_test=d.y_test, X_val=X_val, y_val=y_val,
+                           source=d.info.get("dataset_source"))
 
 
 def main():
@@ -51,47 +105,111 @@ def main():
     ap.add_argument("--retrain-epochs", type=int, default=500)
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--frozen", default="unfreeze")
-    ap.add_argument("--methods", default=",".join(METHODS),
+    ap.add_argument("--methods", default="obd (lm),obd (full),obd (exact),obs (exact),obs (lm),"
+                                         "magnitude,random",
                     help="comma-separated subset of: " + ", ".join(METHODS))
-    ap.add_argument("--dataset", choices=("two_spirals", "digits"), default="two_spirals",
-                    help="digits: scikit-learn's 8x8 digits (needs scikit-learn), inputs / 16, "
-                         "a fixed stratified 75/25 split")
+    ap.add_argument("--dataset", choices=("two_spirals", "digits", "fashion_mnist"),
+                    default="two_spirals")
+    ap.add_argument("--max-units", type=int, default=None,
+                    help="cascor's max_hidden_units (default 50; 10 for fashion_mnist)")
+    ap.add_argument("--n-train", type=int, default=2000, help="fashion_mnist only")
+    ap.add_argument("--n-val", type=int, default=1000, help="fashion_mnist only")
+    ap.add_argument("--data-dir", action="append", default=[], metavar="NAME=PATH")
+    ap.add_argument("--select", choices=("last", "best", "smallest"), default="last",
+                    help="the stopping point: the target (last), or chosen on validation data")
     ap.add_argument("--json")
     args = ap.parse_args()
+    set_data_dirs(args.data_dir)
     methods = {n: METHODS[n] for n in args.methods.split(",")}
-    d = _digits() if args.dataset == "digits" else load_bench_data("two_spirals")
+    validate = args.select != "last"
+    if args.dataset == "digits":
+        d = _digits(validate)
+    elif args.dataset == "fashion_mnist":
+        d = _fashion(args.n_train, args.n_val)
+    else:
+        d = _two_spirals(validate)
+    max_units = args.max_units or (10 if args.dataset == "fashion_mnist" else 50)
+    validation = (d.X_val, d.y_val) if validate else None
+    print(f"{args.dataset}: train {len(d.X_train)}, validation "
+          f"{0 if d.X_val is None else len(d.X_val)}, test {len(d.X_test)}, "
+          f"{d.X_train.shape[1]} inputs", flush=True)
     rows = []
     for seed in range(args.seeds):
-        cc = CascadeCorrelation(max_hidden_units=50, rng=seed).fit(d.X_train, d.y_train)
+        cc = CascadeCorrelation(max_hidden_units=max_units, rng=seed).fit(d.X_train, d.y_train)
         net = cc.network_
         row = dict(seed=seed, hidden_units=net.n_hidden_units,
                    weights=int(sum(b.W.size for b in net.blocks)),
                    train_accuracy=cc.score(d.X_train, d.y_train),
                    test_accuracy=cc.score(d.X_test, d.y_test))
-        for name, (crit, mode) in methods.items():
-            m = OptimalBrainDamage(criterion=crit, hessian=mode, target_fraction=args.target,
+        if d.X_val is not None:
+            row["val_accuracy"] = cc.score(d.X_val, d.y_val)
+        for name, (crit, mode, blocks) in methods.items():
+            t0 = time.perf_counter()
+            path = [dict(round=0, weights_left=row["weights"], test_accuracy=row["test_accuracy"],
+                         val_accuracy=row.get("val_accuracy"))]
+
+            def record(rnd, network, info, path=path):
+                # every round's retrained network, scored on the test set (never used to choose)
+                path.append(dict(round=rnd, weights_left=info["weights_left"],
+                                 val_accuracy=info.get("val_accuracy"),
+                                 test_accuracy=evaluate(network, d.X_test, d.y_test,
+                                                        targets=m.target_info_)["score"]))
+                return False
+
+            m = OptimalBrainDamage(criterion=crit, hessian=mode, obs_blocks=blocks,
+                                   target_fraction=args.target,
                                    prune_fraction=args.prune_fraction,
                                    retrain_epochs=args.retrain_epochs, frozen=args.frozen,
-                                   loss="mse", optimizer=Adam(lr=args.lr), rng=seed)
-            m.fit(d.X_train, d.y_train, network=net)
+                                   select=args.select, loss="mse", optimizer=Adam(lr=args.lr),
+                                   callbacks=(record,), rng=seed)
+            m.fit(d.X_train, d.y_train, network=net, validation=validation)
             p = m.network_
             row[name] = dict(weights_left=m.weights_left_, hidden_units=p.n_hidden_units,
-                             train_accuracy=m.score(d.X_train, d.y_train),
-                             test_accuracy=m.score(d.X_test, d.y_test))
+                             fraction_left=m.weights_left_ / m.initial_weights_,
+                             rounds=m.n_rounds_, train_accuracy=m.score(d.X_train, d.y_train),
+                             test_accuracy=m.score(d.X_test, d.y_test),
+                             seconds=time.perf_counter() - t0, path=path)
+            if d.X_val is not None:
+                row[name]["val_accuracy"] = m.score(d.X_val, d.y_val)
         rows.append(row)
         print(f"seed {seed}: {row['hidden_units']} units, {row['weights']} weights, test "
               f"{row['test_accuracy']:.3f} -> " + ", ".join(
                   f"{n} {row[n]['test_accuracy']:.3f} ({row[n]['weights_left']} w, "
-                  f"train {row[n]['train_accuracy']:.3f})" for n in methods), flush=True)
-    print(f"\nmean over {args.seeds} seeds (unpruned test accuracy "
-          f"{np.mean([r['test_accuracy'] for r in rows]):.3f}, train "
+                  f"train {row[n]['train_accuracy']:.3f}, {row[n]['seconds']:.0f} s)"
+                  for n in methods), flush=True)
+    base = np.mean([r["test_accuracy"] for r in rows])
+    print(f"\nmean over {args.seeds} seeds (unpruned test accuracy {base:.4f}, train "
           f"{np.mean([r['train_accuracy'] for r in rows]):.3f}, weights "
           f"{np.mean([r['weights'] for r in rows]):.1f}):")
     for n in methods:
-        print(f"  {n:11s} test {np.mean([r[n]['test_accuracy'] for r in rows]):.3f}  train "
+        acc = np.array([r[n]["test_accuracy"] for r in rows])
+        at_least = sum(r[n]["test_accuracy"] >= r["test_accuracy"] for r in rows)
+        print(f"  {n:17s} test {acc.mean():.4f} (+-{acc.std(ddof=1) if len(acc) > 1 else 0:.4f}"
+              f", >= unpruned on {at_least}/{len(rows)})  train "
               f"{np.mean([r[n]['train_accuracy'] for r in rows]):.3f}  weights left "
-              f"{np.mean([r[n]['weights_left'] for r in rows]):.1f}  hidden units "
-              f"{np.mean([r[n]['hidden_units'] for r in rows]):.1f}")
+              f"{np.mean([r[n]['weights_left'] for r in rows]):.1f} "
+              f"({np.mean([r[n]['fraction_left'] for r in rows]):.1%})  hidden units "
+              f"{np.mean([r[n]['hidden_units'] for r in rows]):.1f}  "
+              f"{np.mean([r[n]['seconds'] for r in rows]):.0f} s")
+    if validate:
+        # the other validation rule, from the same paths: the best validation accuracy, ties to
+        # the smaller network (what select="best" returns)
+        other = "best" if args.select == "smallest" else "smallest"
+        print(f"\nthe same paths, chosen by select={other!r}:")
+        for n in methods:
+            picks = []
+            for r in rows:
+                path = r[n]["path"]
+                if other == "best":
+                    pick = min(path, key=lambda p: (-p["val_accuracy"], p["weights_left"]))
+                else:
+                    pick = min((p for p in path if p["val_accuracy"] >= path[0]["val_accuracy"]),
+                               key=lambda p: p["weights_left"])
+                picks.append((pick["test_accuracy"], pick["weights_left"] / r["weights"],
+                              pick["test_accuracy"] >= r["test_accuracy"]))
+            t, f, ok = np.array(picks).T
+            print(f"  {n:17s} test {t.mean():.4f}  weights left {f.mean():.1%}  "
+                  f">= unpruned on {int(ok.sum())}/{len(rows)}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(dict(args=vars(args), rows=rows), fh, indent=1)

@@ -21,6 +21,13 @@ Two measurements of issue 5 (Optimal Brain Damage):
     python benchmarks/obd_lenet.py --timing-only
     python benchmarks/obd_lenet.py --seeds 0 1 2 --json results.json
 
+``--schedule cubic`` replaces the geometric schedule by Zhu & Gupta's (2017, "To
+prune, or not to prune", eq. 1) gradual one: after step t of ``--rounds`` n the
+density is ``d_f + (1 - d_f) (1 - t / n)^3`` (``d_f = 1 / --compression``), so
+the early steps delete many weights and the last ones few; ``--retrain-epochs``
+after each step, ``--final-epochs`` at the end (each step is one
+``OptimalBrainDamage`` round on the previous step's network, ``max_rounds=1``).
+
 ``--cache DIR`` keeps the trained unpruned networks, so runs that only change
 the pruning schedule reuse them.  On a shared 2-core machine run it with
 ``OPENBLAS_NUM_THREADS=1``: two BLAS threads competing with other processes
@@ -116,14 +123,17 @@ def prune_run(data, seed, args):
     extra_epochs = None
     for crit in args.criteria:
         t0 = time.perf_counter()
-        m = OptimalBrainDamage(criterion=crit, target_fraction=1 / 12,
-                               prune_fraction=args.prune_fraction,
-                               retrain_epochs=args.retrain_epochs, final_epochs=args.final_epochs,
-                               hessian=args.hessian, ranking=args.ranking, loss=LOSS,
-                               optimizer=Adam(lr=args.retrain_lr), batch_size=128,
-                               rng=seed).fit(data.X_train, data.y_train, network=net)
-        pruned = m.network_
-        h = m.history_
+        if args.schedule == "cubic":
+            pruned, h, rounds = cubic_prune(net, data, crit, seed, args)
+        else:
+            m = OptimalBrainDamage(criterion=crit, target_fraction=1 / args.compression,
+                                   prune_fraction=args.prune_fraction,
+                                   retrain_epochs=args.retrain_epochs,
+                                   final_epochs=args.final_epochs, hessian=args.hessian,
+                                   ranking=args.ranking, loss=LOSS,
+                                   optimizer=Adam(lr=args.retrain_lr), batch_size=128,
+                                   rng=seed).fit(data.X_train, data.y_train, network=net)
+            pruned, h, rounds = m.network_, m.history_, m.n_rounds_
         if args.finetune_epochs:
             # a last low-learning-rate pass (the control gets the same one)
             train(pruned, data.X_train, data.y_train, loss=LOSS,
@@ -134,7 +144,7 @@ def prune_run(data, seed, args):
         extra_epochs = h.epochs
         row[crit] = dict(test_error=test_error(pruned, data.X_test, data.y_test),
                          weights_left=left, compression=row["weights"] / left,
-                         hidden_units=pruned.n_hidden_units, rounds=m.n_rounds_,
+                         hidden_units=pruned.n_hidden_units, rounds=rounds,
                          retrain_epochs_total=h.epochs, seconds=time.perf_counter() - t0,
                          per_layer_left=[int(b.W.size if b.mask is None else b.mask.sum())
                                          for b in pruned.blocks],
@@ -158,6 +168,30 @@ def prune_run(data, seed, args):
     return row
 
 
+def cubic_prune(net, data, crit, seed, args):
+    """Zhu & Gupta's (2017) gradual schedule: one OBD round per step to the step's density."""
+    from structlearn.history import History
+
+    total = int(sum(b.W.size for b in net.blocks))
+    final = 1.0 / args.compression
+    h = History()
+    for t in range(1, args.rounds + 1):
+        density = final + (1.0 - final) * (1.0 - t / args.rounds) ** 3
+        active = int(sum(b.W.size if b.mask is None else b.mask.sum() for b in net.blocks))
+        keep = min(1.0, density * total / active)
+        m = OptimalBrainDamage(criterion=crit, target_fraction=keep * (1 - 1e-9),
+                               prune_fraction=min(1.0, max(1e-9, 1.0 - keep)), max_rounds=1,
+                               retrain_epochs=args.retrain_epochs,
+                               final_epochs=args.final_epochs if t == args.rounds else 0,
+                               hessian=args.hessian, ranking=args.ranking, loss=LOSS,
+                               optimizer=Adam(lr=args.retrain_lr), batch_size=128,
+                               rng=np.random.default_rng([seed, t])).fit(
+                                   data.X_train, data.y_train, network=net)
+        h.extend(m.history_, epoch_offset=h.epochs)
+        net = m.network_
+    return net, h, args.rounds
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -170,6 +204,10 @@ def main():
                     help="epochs at --finetune-lr after pruning (and for the control)")
     ap.add_argument("--finetune-lr", type=float, default=1e-4)
     ap.add_argument("--prune-fraction", type=float, default=0.1)
+    ap.add_argument("--compression", type=float, default=12.0,
+                    help="prune to 1/this of the weights (default 12, Han et al. 2015's)")
+    ap.add_argument("--schedule", choices=("geometric", "cubic"), default="geometric")
+    ap.add_argument("--rounds", type=int, default=10, help="steps of the cubic schedule")
     ap.add_argument("--hessian", default="lm")
     ap.add_argument("--ranking", default="global")
     ap.add_argument("--criteria", nargs="+", default=["obd", "magnitude"])

@@ -53,7 +53,8 @@ from .validation import check_positive_int
 from .activations import get_activation
 from .losses import get_loss
 
-__all__ = ["hessian_diagonal", "hessian_diagonal_pass", "block_views", "HESSIAN_MODES"]
+__all__ = ["hessian_diagonal", "hessian_diagonal_pass", "unit_curvature_pass", "block_views",
+           "HESSIAN_MODES"]
 
 HESSIAN_MODES = ("lm", "full", "exact")
 
@@ -212,6 +213,39 @@ def hessian_diagonal_pass(net, X, T, loss, mode="lm", *, gradient=False, batch_s
             if gradient and blk.trainable:
                 blk.dW *= blk.mask
     return H, (total if gradient else None)
+
+
+def unit_curvature_pass(net, X, T, loss, mode, visit, *, batch_size=None):
+    """Run the recursion and hand each chunk's per-pattern curvatures to ``visit``.
+
+    For every chunk of rows, ``visit(values, h)`` is called with the node values of the
+    forward pass (``values[0]`` the inputs, ``values[k + 1]`` block ``k``'s outputs) and
+    ``h[k]`` of shape (rows, width): ``d2E/da_i^2`` of every unit of block ``k`` and pattern,
+    already divided by the total number of patterns (so sums over chunks give the mean loss's
+    curvature).  ``sum_n h_i(n) x_j(n)^2`` is OBD's diagonal entry; the whole matrix
+    ``sum_n h_i(n) x(n) x(n)^T`` of a unit's inputs is what the unit-wise Optimal Brain Surgeon
+    of :mod:`structlearn.obs` inverts.  The arrays are the network's workspace: use them before
+    the next pass.
+
+    Parameters
+    ----------
+    net, X, T, loss : as in :func:`hessian_diagonal_pass`
+    mode : {"lm", "full"}
+    visit : callable ``visit(values, h)``
+    batch_size : int or None
+    """
+    if mode not in ("lm", "full"):
+        raise ValueError(f"mode: expected 'lm' or 'full' (the recursion), got {mode!r}")
+    loss = get_loss(loss)
+    n = len(X)
+    scratch = np.empty(net.params.size, net.dtype)
+    step = n if batch_size is None else max(1, min(int(batch_size), n))
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        _chunk(net, X[lo:hi], T[lo:hi], loss, mode == "full", False, scratch, (hi - lo) / n,
+               first=True)
+        ws = net._workspace(hi - lo)
+        visit([X[lo:hi]] + ws["y"], ws["h"])
 
 
 def _exact_pass(net, X, T, loss, gradient, batch_size, out):

@@ -62,8 +62,9 @@ from .hessian import HESSIAN_MODES, block_views, hessian_diagonal, hessian_diago
 from .history import History
 from .losses import LOSSES, Loss, get_loss
 from .network import Network
-from .curvature import check_small, full_hessian_pass, mean_loss_and_gradient
-from .obs import OBS_HESSIANS, damped_inverse, obs_select, obs_variables
+from .curvature import check_small, mean_loss_and_gradient
+from .obs import (OBS_BLOCKS, check_obs_size, damped_inverse, obs_hessian_for, obs_parts,
+                  obs_select_parts)
 from .optim import Optimizer, get_optimizer
 from .train import evaluate, train
 from .validation import Check, InstanceOf, Interval, Options, check_array, check_each, check_rng
@@ -75,6 +76,7 @@ CRITERIA = ("obd", "obs", "magnitude", "random")
 _RANKINGS = ("global", "per_block")
 _FROZEN = ("keep", "prune", "unfreeze")
 _TOLERANCE_METRICS = ("auto", "error", "loss")
+_SELECT = ("last", "best", "smallest")
 #: rows per chunk for the Hessian and loss passes over the training set (memory bound)
 _CHUNK = 10000
 
@@ -260,7 +262,14 @@ class OptimalBrainDamage(Estimator):
     damping : float >= 0, default 1e-4
         OBS only: the inverse is of ``H + lambda I``, ``lambda = damping *
         mean(diag H)``, raised tenfold until positive definite
-        (:func:`structlearn.obs.damped_inverse`).
+        (:func:`structlearn.obs.damped_inverse`); per Hessian block.
+    obs_blocks : {"full", "layer", "unit"}, default "full"
+        OBS only: invert the whole Hessian of the variables (at most 4,096), or
+        its block-diagonal approximation with one block per network block
+        (``"layer"``, exact or Gauss-Newton blocks) or per unit (``"unit"``:
+        the unit's incoming weights and bias, curvatures from OBD's recursion,
+        ``hessian`` "lm" (default) or "full"; the layer-wise OBS of Dong et al.
+        2017 weighted by the loss's curvature).  See :mod:`structlearn.obs`.
     ranking : {"global", "per_block"}, default "global"
         Rank all prunable weights together (the paper), or delete the same
         fraction of every block.
@@ -274,6 +283,19 @@ class OptimalBrainDamage(Estimator):
         Stop when the monitored quantity on the validation data (the training
         data when none is given) exceeds the unpruned network's by more than
         this, and return the network of the round before.
+    select : {"last", "best", "smallest"}, default "last"
+        Which network of the pruning path to return (ours; the stopping point
+        chosen on validation data).  ``"last"``: the last round's (the target
+        size, or the round before the ``tolerance`` stop).  ``"best"``: of the
+        unpruned network and every round's retrained one, the one with the
+        lowest monitored quantity on the validation data (ties: the smaller
+        network).  ``"smallest"``: the smallest whose monitored quantity is at
+        most the unpruned network's plus ``tolerance`` (0 when None): "as small
+        as possible without losing validation accuracy".  Pruning runs to
+        ``target_fraction`` (which is then a floor) unless ``tolerance`` stops
+        it first with ``"last"`` or ``"best"``.  Without ``validation`` the
+        training data are monitored (then ``"best"`` rarely prunes).
+        ``final_epochs`` train the chosen network.
     tolerance_metric : {"auto", "error", "loss"}, default "auto"
         The monitored quantity: the error rate (1 - accuracy of the decoded
         class, or of whole patterns for multi-label targets, as
@@ -345,7 +367,9 @@ class OptimalBrainDamage(Estimator):
     n_rounds_ : int
         Pruning rounds whose result ``network_`` holds (a round undone by
         ``tolerance`` is not counted; its ``weights_pruned`` event stays in the
-        history, followed by a ``restored`` event).
+        history, followed by a ``restored`` event).  With ``select`` "best" or
+        "smallest": the round chosen (0: the unpruned network), announced by a
+        ``selected`` event when it is not the last.
     """
 
     _parameter_constraints = {
@@ -356,11 +380,13 @@ class OptimalBrainDamage(Estimator):
         "final_epochs": [Interval(int, 0)],
         "hessian": [None, Options(*HESSIAN_MODES)],
         "damping": [Interval(float, 0)],
+        "obs_blocks": [Options(*OBS_BLOCKS)],
         "ranking": [Options(*_RANKINGS)],
         "prune_units": ["boolean"],
         "frozen": [Options(*_FROZEN)],
         "tolerance": [None, Interval(float, 0)],
         "tolerance_metric": [Options(*_TOLERANCE_METRICS)],
+        "select": [Options(*_SELECT)],
         "max_rounds": [None, Interval(int, 0)],
         "hidden_layer_sizes": [Interval(int, 1), InstanceOf(_SEQUENCE, "a sequence of ints >= 1")],
         "activation": [Options(*_HIDDEN)],
@@ -377,9 +403,10 @@ class OptimalBrainDamage(Estimator):
     }
 
     def __init__(self, criterion="obd", target_fraction=0.4, prune_fraction=0.2,
-                 retrain_epochs=20, final_epochs=0, hessian=None, damping=1e-4, ranking="global",
+                 retrain_epochs=20, final_epochs=0, hessian=None, damping=1e-4,
+                 obs_blocks="full", ranking="global",
                  prune_units=True, frozen="keep", tolerance=None, tolerance_metric="auto",
-                 max_rounds=None,
+                 select="last", max_rounds=None,
                  hidden_layer_sizes=(30,), activation="tanh", output=None, task="auto",
                  epochs=None, loss=None, optimizer="adam", batch_size=None, dtype=None,
                  callbacks=(), rng=None):
@@ -390,11 +417,13 @@ class OptimalBrainDamage(Estimator):
         self.final_epochs = final_epochs
         self.hessian = hessian
         self.damping = damping
+        self.obs_blocks = obs_blocks
         self.ranking = ranking
         self.prune_units = prune_units
         self.frozen = frozen
         self.tolerance = tolerance
         self.tolerance_metric = tolerance_metric
+        self.select = select
         self.max_rounds = max_rounds
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -472,7 +501,8 @@ class OptimalBrainDamage(Estimator):
         metric = self.tolerance_metric
         if metric == "auto":
             metric = "error" if info.is_classification else "loss"
-        elif metric == "error" and not info.is_classification and self.tolerance is not None:
+        elif (metric == "error" and not info.is_classification
+              and (self.tolerance is not None or self.select != "last")):
             raise ValueError("tolerance_metric: 'error' needs class labels (an error rate to "
                              "monitor), but y holds real-valued (regression) targets; use "
                              "'loss' or 'auto'")
@@ -483,7 +513,10 @@ class OptimalBrainDamage(Estimator):
             Xv, Tv = val[0].astype(net.dtype, copy=False), val[1]
         optimizer = (copy.deepcopy(self.optimizer) if isinstance(self.optimizer, Optimizer)
                      else get_optimizer(self.optimizer))
-        hessian = self.hessian or ("exact" if self.criterion == "obs" else "lm")
+        if self.criterion == "obs":
+            hessian = obs_hessian_for(self.obs_blocks, self.hessian)
+        else:
+            hessian = self.hessian or "lm"
         history = History(meta=dict(algorithm="optimal_brain_damage", criterion=self.criterion,
                                     hessian=hessian, ranking=self.ranking, loss=loss.name,
                                     target_kind=info.kind))
@@ -529,14 +562,13 @@ class OptimalBrainDamage(Estimator):
                             **{f"{k}_unpruned": v for k, v in base_val.items()})
         self.initial_weights_ = n0
         if self.criterion == "obs":
-            if hessian not in OBS_HESSIANS:
-                raise ValueError(f"hessian: criterion 'obs' needs a whole matrix, one of "
-                                 f"{list(OBS_HESSIANS)} ('lm': the Gauss-Newton matrix, 'exact': "
-                                 f"the Hessian), got {hessian!r} (a diagonal recursion)")
-            check_small(net, "OBS Hessian", n=len(obs_variables(net, eligible())))
+            check_obs_size(net, eligible(), self.obs_blocks)
         elif self.criterion == "obd" and hessian == "exact":
             check_small(net, "exact Hessian diagonal")
         self.damping_used_ = []
+        # the pruning path, for select="best"/"smallest": (monitored, weights, round, network)
+        path = [] if self.select == "last" else [(base_error, n0, 0, net.copy())]
+        smallest_limit = base_error + (self.tolerance or 0.0)
         H = np.empty(net.params.size, net.dtype)
         reason, rnd = "target_reached", 0
         while True:
@@ -585,18 +617,31 @@ class OptimalBrainDamage(Estimator):
                         seconds=time.perf_counter() - start,
                         **{k: v for k, v in details.items() if k not in ("criterion",)})
             history.event("weights_pruned", epoch=history.epochs, **details)
-            if self.tolerance is not None:
-                error = monitored(loss_after, score_after, val_after)
+            error = monitored(loss_after, score_after, val_after)
+            if path:
+                path.append((error, details["weights_left"], rnd, net.copy()))
+            if self.tolerance is not None and self.select != "smallest":
                 if error > base_error + self.tolerance:
                     net = snapshot
                     reason = "tolerance"
                     rnd -= 1  # this round is undone
                     history.event("restored", epoch=history.epochs, round=rnd,
                                   error=error, limit=base_error + self.tolerance)
+                    path = path[:-1]
                     break
             if any(cb(rnd, net, details) for cb in self.callbacks):
                 reason = "callback"
                 break
+        if path:
+            if self.select == "best":
+                chosen = min(path, key=lambda p: (p[0], p[1]))
+            else:
+                chosen = min((p for p in path if p[0] <= smallest_limit + 1e-12),
+                             key=lambda p: p[1])
+            if chosen[2] != rnd:
+                history.event("selected", epoch=history.epochs, round=chosen[2],
+                              monitored=chosen[0], select=self.select, last_round=rnd)
+            net, rnd = chosen[3], chosen[2]
         retrain(self.final_epochs, "final")
         self.weights_left_ = _active_count(net, eligible())
         history.event("stop", epoch=history.epochs, reason=reason, rounds=rnd,
@@ -638,31 +683,40 @@ class OptimalBrainDamage(Estimator):
 
     def _obs_round(self, net, X, T, loss, blocks, n_del, hessian):
         """One OBS round: ``n_del`` deletions from one (damped) Hessian of the variables of
-        ``blocks``, each with its compensating update (:func:`structlearn.obs.obs_select`).
+        ``blocks`` (or its block-diagonal approximation, ``obs_blocks``), each with its
+        compensating update (:func:`structlearn.obs.obs_select_parts`).
 
         Returns the deleted flat indices, the predicted increase (sum of the sequential
         saliencies), the first-order term ``g . dw`` the model neglects, and the loss before."""
         loss_before = mean_loss_and_gradient(net, X, T, loss, _CHUNK)
         grads = net.grads.astype(np.float64)
-        S = obs_variables(net, blocks)
-        Hs = full_hessian_pass(net, X, T, loss, S, mode=OBS_HESSIANS[hessian],
-                               batch_size=_CHUNK)
-        Hinv, lam = damped_inverse(Hs, self.damping)
-        self.damping_used_.append(lam)
-        pos = np.full(net.params.size, -1, np.int64)
-        pos[S] = np.arange(len(S))
         per_block = self._candidates(net, blocks)
-        cand = pos[np.concatenate(per_block)]
-        quotas = groups = None
+        prunable = np.zeros(net.params.size, bool)
+        prunable[np.concatenate(per_block)] = True
+        group_of = np.full(net.params.size, -1, np.int64)
+        for g, idx in enumerate(per_block):
+            group_of[idx] = g
+        quotas = None
         if self.ranking == "per_block":
             quotas = _apportion(n_del, [len(i) for i in per_block])
-            groups = np.repeat(np.arange(len(per_block)), [len(i) for i in per_block])
-        w0 = net.params[S].astype(np.float64)
-        w = w0.copy()
-        gone, costs = obs_select(Hinv, w, cand, n_del, quotas=quotas, groups=groups)
-        net.params[S] = w.astype(net.dtype)
-        grad_term = float(grads[S] @ (w - w0))
-        return np.sort(S[gone]), float(costs.sum()), grad_term, loss_before
+        parts, lams = [], []
+        for S, Hs in obs_parts(net, X, T, loss, blocks, self.obs_blocks, hessian,
+                               batch_size=_CHUNK):
+            Hinv, lam = damped_inverse(Hs, self.damping)
+            lams.append(lam)
+            cand = np.flatnonzero(prunable[S])
+            parts.append((S, Hinv, net.params[S].astype(np.float64), cand, group_of[S[cand]]))
+        self.damping_used_.append(max(lams) if lams else 0.0)
+        w0 = [w.copy() for _, _, w, _, _ in parts]
+        which, pos, costs = obs_select_parts([(Hi, w, c, g) for _, Hi, w, c, g in parts], n_del,
+                                             quotas=quotas)
+        grad_term = 0.0
+        for (S, _, w, _, _), start in zip(parts, w0):
+            if np.any(w != start):
+                net.params[S] = w.astype(net.dtype)
+                grad_term += float(grads[S] @ (w - start))
+        gone = np.array([parts[p][0][q] for p, q in zip(which, pos)], dtype=np.int64)
+        return np.sort(gone), float(costs.sum()), grad_term, loss_before
 
     @staticmethod
     def _delete(net, deleted):

@@ -543,3 +543,34 @@ def test_exact_hessian_in_the_pruning_loop():
     with pytest.raises(ValueError, match="max_weights"):
         OptimalBrainDamage(hessian="exact").fit(rng.normal(size=(6, 60)), np.arange(6) % 2,
                                                 network=big)
+
+
+def test_select_chooses_the_stopping_point_on_validation_data():
+    """select="best": the network of the path (unpruned = round 0) with the lowest validation
+    error, ties to the smaller; "smallest": the smallest whose validation error is at most the
+    unpruned one's (plus tolerance).  Pruning runs to target_fraction, a floor."""
+    rng = np.random.default_rng(21)
+    X = rng.normal(size=(160, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    Xv, yv = X[80:], y[80:]
+    X, y = X[:80], y[:80]
+    kw = dict(hidden_layer_sizes=(12,), epochs=300, retrain_epochs=30, target_fraction=0.1,
+              prune_fraction=0.3, optimizer=Adam(lr=0.02), rng=0)
+    last = OptimalBrainDamage(**kw).fit(X, y, validation=(Xv, yv))
+    ev = last.history_.events_of("weights_pruned")
+    err = [1 - last.history_.meta["val_accuracy_unpruned"]] + [1 - e["val_accuracy"] for e in ev]
+    left = [last.initial_weights_] + [e["weights_left"] for e in ev]
+    best = OptimalBrainDamage(select="best", **kw).fit(X, y, validation=(Xv, yv))
+    small = OptimalBrainDamage(select="smallest", **kw).fit(X, y, validation=(Xv, yv))
+    # the same path (same seed), only the returned network differs
+    assert [e["weights_left"] for e in best.history_.events_of("weights_pruned")] == left[1:]
+    i_best = min(range(len(err)), key=lambda i: (err[i], -i))
+    assert best.n_rounds_ == i_best and best.weights_left_ == left[i_best]
+    assert 1 - best.score(Xv, yv) == pytest.approx(min(err))
+    ok = [i for i in range(len(err)) if err[i] <= err[0] + 1e-12]
+    assert small.n_rounds_ == max(ok) and small.weights_left_ == left[max(ok)]
+    assert small.score(Xv, yv) >= last.history_.meta["val_accuracy_unpruned"] - 1e-12
+    if best.n_rounds_ != len(ev):
+        assert best.history_.events_of("selected")[0]["round"] == best.n_rounds_
+    with pytest.raises(ValueError, match="select"):
+        OptimalBrainDamage(select="first", **kw).fit(X, y)

@@ -8,6 +8,8 @@ from structlearn.obd import OptimalBrainDamage
 from structlearn.obs import damped_inverse, obs_saliencies, obs_select, obs_variables
 from structlearn.optim import LBFGS
 
+from helpers import random_cascade
+
 
 def _trained(seed, task="regression", hidden=3, n=40):
     rng = np.random.default_rng(seed)
@@ -155,3 +157,127 @@ def test_damping_makes_an_indefinite_hessian_invertible():
     Hinv, lam = damped_inverse(H, damping=1e-4)
     assert lam > 0.5
     np.testing.assert_allclose(Hinv @ (H + lam * np.eye(3)), np.eye(3), atol=1e-10)
+
+
+# ------------------------------------------------ block-diagonal OBS (obs_blocks)
+def _single_layer(seed, output="linear", n_out=2):
+    """A network with no hidden block: 4 inputs straight to ``n_out`` outputs, trained."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(50, 4))
+    net = Network.mlp([4, n_out], output=output, rng=rng)
+    if output == "linear":
+        y = X @ rng.normal(size=(4, n_out)) + 0.3 * rng.normal(size=(50, n_out))
+    else:
+        y = (X @ rng.normal(size=(4, n_out)) + 2.0 * rng.normal(size=(50, n_out)) > 0) * 1.0
+    train(net, X, y, loss="mse", optimizer=LBFGS(), epochs=200, progress=False)
+    return net, X, y
+
+
+@pytest.mark.parametrize("output,hessians", [("linear", [("exact", "full"), ("lm", "lm")]),
+                                             ("sigmoid", [("exact", "full"), ("lm", "lm")])])
+def test_blockwise_obs_with_one_block_equals_the_full_version(output, hessians):
+    """With one network block, "layer" is the full matrix; and under mse the output block's
+    Hessian has no terms between different outputs, so the per-unit blocks from the recursion
+    ("full": exact, "lm": Gauss-Newton) are the whole Hessian: saliencies and the pruned
+    networks agree with full OBS.  (Undamped: the damping is relative to each block's mean
+    curvature, so with damping the parts differ from the whole by O(damping).)"""
+    net, X, y = _single_layer(0, output)
+    for full_h, unit_h in hessians:
+        ref = obs_saliencies(net, X, y, loss="mse", hessian=full_h, damping=0.0)
+        lay = obs_saliencies(net, X, y, loss="mse", hessian=full_h, obs_blocks="layer",
+                             damping=0.0)
+        uni = obs_saliencies(net, X, y, loss="mse", hessian=unit_h, obs_blocks="unit",
+                             damping=0.0)
+        np.testing.assert_allclose(lay, ref, rtol=1e-9)
+        np.testing.assert_allclose(uni, ref, rtol=1e-6)
+        nets = []
+        for blocks, h in (("full", full_h), ("layer", full_h), ("unit", unit_h)):
+            m = OptimalBrainDamage(criterion="obs", obs_blocks=blocks, hessian=h, loss="mse",
+                                   damping=0.0,
+                                   task="regression", retrain_epochs=0, target_fraction=0.5,
+                                   prune_fraction=0.25, rng=0).fit(X, y, network=net)
+            nets.append(m.network_)
+        for other in nets[1:]:
+            np.testing.assert_array_equal(other.blocks[-1].mask, nets[0].blocks[-1].mask)
+            np.testing.assert_allclose(other.params, nets[0].params, rtol=1e-6, atol=1e-9)
+
+
+def test_unit_blocks_have_obds_diagonal_and_the_exact_hessians_blocks_on_the_output():
+    """A unit's matrix sum_n h x x^T has OBD's h_kk on its diagonal (both recursions), and on the
+    output block of a 1-hidden-layer mse net it is the exact Hessian's block (mode "full")."""
+    from structlearn.curvature import check_problem
+    from structlearn.hessian import hessian_diagonal
+    from structlearn.losses import get_loss
+    from structlearn.obs import obs_parts
+
+    net, X, y = _trained(1)
+    loss, Xc, T = check_problem(net, X, y, "mse")
+    for mode in ("lm", "full"):
+        diag = hessian_diagonal(net, X, y, mode=mode, loss="mse")
+        parts = obs_parts(net, Xc, T, get_loss("mse"), [0, 1], "unit", mode)
+        assert len(parts) == net.blocks[0].width + 1
+        for S, H in parts:
+            np.testing.assert_allclose(np.diag(H), diag[S], rtol=1e-9, atol=1e-14)
+    S, H = parts[-1]
+    exact = full_hessian(net, X, y, loss="mse", indices=S)
+    np.testing.assert_allclose(H, exact, rtol=1e-6, atol=1e-12)
+
+
+def test_blockwise_obs_on_a_cascade_net_finite_and_it_prunes():
+    """On a cascade network (units reading inputs and earlier units) every block-wise saliency is
+    finite and non-negative; the loop deletes the asked fraction and masks hold the zeros."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    net = random_cascade(rng, n_in=3, n_out=1, n_hidden=3, output="sigmoid")
+    train(net, X, y, epochs=200, progress=False)
+    for blocks, h in (("layer", "exact"), ("layer", "lm"), ("unit", "lm"), ("unit", "full")):
+        sal = obs_saliencies(net, X, y, hessian=h, obs_blocks=blocks)
+        finite = sal[np.isfinite(sal)]
+        assert finite.size > 0 and np.all(finite >= 0)
+        m = OptimalBrainDamage(criterion="obs", obs_blocks=blocks, hessian=h, retrain_epochs=5,
+                               target_fraction=0.5, prune_units=False,
+                               rng=0).fit(X, y, network=net)
+        assert m.weights_left_ == int(np.ceil(0.5 * m.initial_weights_))
+        for blk in m.network_.blocks:
+            if blk.mask is not None:
+                assert np.all(blk.W[~blk.mask] == 0)
+
+
+def test_blockwise_obs_errors_name_the_argument():
+    net, X, y = _trained(2)
+    with pytest.raises(ValueError, match="obs_blocks"):
+        obs_saliencies(net, X, y, obs_blocks="rows")
+    with pytest.raises(ValueError, match="obs_blocks"):
+        OptimalBrainDamage(criterion="obs", obs_blocks="rows", epochs=0).fit(X, y[:, 0],
+                                                                           network=net)
+    with pytest.raises(ValueError, match="hessian"):  # the recursion's modes only, per unit
+        obs_saliencies(net, X, y, obs_blocks="unit", hessian="exact")
+    with pytest.raises(ValueError, match="hessian"):  # a whole matrix for layer blocks
+        obs_saliencies(net, X, y, obs_blocks="layer", hessian="full")
+    # a block with more than 4,096 variables: layer-wise refuses; unit-wise fits
+    big = Network.mlp([60, 70, 1], hidden="tanh", output="linear", rng=0)
+    Xb = np.random.default_rng(0).normal(size=(8, 60))
+    with pytest.raises(ValueError, match="max_weights"):
+        obs_saliencies(big, Xb, np.arange(8.0), obs_blocks="layer")
+    assert np.all(np.isfinite(obs_saliencies(big, Xb, np.arange(8.0), obs_blocks="unit")[:60]))
+    # units too wide for any OBS (the sum of squared unit sizes): a clear refusal
+    wide = Network.mlp([300, 200, 1], hidden="tanh", output="linear", rng=0)
+    Xw = np.random.default_rng(0).normal(size=(4, 300))
+    with pytest.raises(ValueError, match="unit-wise OBS.*max_weights"):
+        OptimalBrainDamage(criterion="obs", obs_blocks="unit",
+                           task="regression").fit(Xw, np.arange(4.0), network=wide)
+
+
+def test_obs_trial_in_the_harness():
+    """The `obs` trial runs on OBD's schedule and is in every obd suite but the MNIST-size one."""
+    from structlearn.bench import registry
+    from structlearn.bench.obd_trials import obs_trial
+
+    row, _ = obs_trial("xor", 0)
+    assert row["criterion"] == "obs" and row["weights_left"] == 8 == row["initial_weights"] - 4
+    trials = registry.load_trials()
+    obs, obd = trials["obs"], trials["obd"]
+    for suite, entries in obd.suites.items():
+        want = [e for e in entries if "mnist" not in e[1]]
+        assert list(obs.suites[suite]) == want

@@ -1,7 +1,7 @@
-"""Pruning trials: Optimal Brain Damage and its magnitude and random baselines.
+"""Pruning trials: Optimal Brain Damage, Optimal Brain Surgeon, magnitude and random baselines.
 
-Three trials with the same schedule (:class:`~structlearn.obd.OptimalBrainDamage`
-with ``criterion`` = ``"obd"``, ``"magnitude"``, ``"random"``), so their rows
+Four trials with the same schedule (:class:`~structlearn.obd.OptimalBrainDamage`
+with ``criterion`` = ``"obd"``, ``"obs"``, ``"magnitude"``, ``"random"``), so their rows
 compare directly: train an MLP, then delete ``prune_fraction`` of the
 remaining weights per round, retraining after each, until ``target_fraction``
 is left.  Each row reports the network before pruning (``unpruned_*``) and
@@ -23,6 +23,10 @@ Defaults per data set (ours, measured on this machine; see ``docs/obd.md``):
 
 ``network="cascor"`` prunes the network cascade-correlation grows instead of
 an MLP (its frozen hidden units are unfrozen and retrained: ``frozen="unfreeze"``).
+
+The ``obs`` trial (Hassibi & Stork 1993, exact Hessian by default) runs in the suites
+where ``obd`` runs except on the MNIST-size sets: LeNet-300-100's 266,200 weights fit
+neither the full Hessian nor the unit-wise one (its first layer's 300 units of 785 inputs).
 """
 from __future__ import annotations
 
@@ -67,22 +71,24 @@ def _grow_cascor(data, seed):
 def pruning_trial(criterion, dataset, seed, *, hidden=None, activation=None, lr=None,
                   epochs=None, batch_size=None, dtype=None, retrain_epochs=None,
                   final_epochs=None, target_fraction=None, prune_fraction=None,
-                  retrain_lr=None, hessian="lm", ranking="global", network="mlp",
-                  frozen=None, tolerance=None):
+                  retrain_lr=None, hessian=None, ranking="global", network="mlp",
+                  frozen=None, tolerance=None, obs_blocks="full"):
     """Train, then prune with ``criterion`` and retrain; one result row.
 
     Parameters
     ----------
     criterion : {"obd", "obs", "magnitude", "random"}
-        (``"obs"`` needs a network of at most 4,096 weights: not the MNIST sets.)
+        (``"obs"`` needs a network of at most 4,096 weights, or ``obs_blocks``: not the
+        MNIST sets.)
     dataset : str
     seed : int
     hidden, activation, lr, epochs, batch_size, dtype
         The MLP and its initial training (defaults per data set, module docstring).
     retrain_epochs, final_epochs, target_fraction, prune_fraction, retrain_lr
         The pruning schedule.
-    hessian : {"lm", "full", "exact"}
-        (``"exact"``: small networks only; for ``"obs"`` pass ``"exact"`` or ``"lm"``.)
+    hessian : {"lm", "full", "exact"}, optional
+        Default ``"lm"`` for ``"obd"``, ``"exact"`` for ``"obs"`` (``"exact"``: small
+        networks only; for ``"obs"`` see :class:`~structlearn.obd.OptimalBrainDamage`).
     ranking : {"global", "per_block"}
     network : {"mlp", "cascor"}
         Prune an MLP, or the network cascade-correlation grows (two-spirals).
@@ -91,6 +97,8 @@ def pruning_trial(criterion, dataset, seed, *, hidden=None, activation=None, lr=
     tolerance : float, optional
         Stop pruning (and go back one round) when the training error rate
         exceeds the unpruned network's by more than this.
+    obs_blocks : {"full", "layer", "unit"}
+        OBS only: the whole Hessian or a block-diagonal one (:mod:`structlearn.obs`).
     """
     cfg = _defaults(dataset)
     given = dict(hidden=hidden, activation=activation, lr=lr, epochs=epochs,
@@ -126,6 +134,7 @@ def pruning_trial(criterion, dataset, seed, *, hidden=None, activation=None, lr=
                            prune_fraction=cfg["prune_fraction"],
                            retrain_epochs=cfg["retrain_epochs"], final_epochs=cfg["final_epochs"],
                            hessian=hessian, ranking=ranking, frozen=frozen or "keep",
+                           obs_blocks=obs_blocks,
                            tolerance=tolerance, loss=loss,
                            optimizer=Adam(lr=cfg["retrain_lr"]), batch_size=cfg["batch_size"],
                            rng=rng).fit(data.X_train, data.y_train, network=net)
@@ -145,7 +154,7 @@ def pruning_trial(criterion, dataset, seed, *, hidden=None, activation=None, lr=
 _SUITES = {
     "quick": [({}, "xor", 2), ({}, "two_spirals", 1)],
     "full": [({}, "xor", 10), ({}, "two_spirals", 5), ({"network": "cascor"}, "two_spirals", 5),
-             ({}, "mnist", 1)],
+             ({}, "mnist", 3), ({}, "fashion_mnist", 3)],
 }
 
 
@@ -154,6 +163,17 @@ _SUITES = {
 def obd_trial(dataset, seed, **params):
     """Optimal Brain Damage: prune by saliency h w^2 / 2, retrain, repeat."""
     return pruning_trial("obd", dataset, seed, **params)
+
+
+#: OBS where its Hessian fits: every suite of obd but the MNIST-size trial
+_OBS_SUITES = {name: [t for t in trials if t[1] not in _DIGITS] for name, trials in _SUITES.items()}
+
+
+@register_trial("obs", datasets=("xor", "two_spirals"), suites=_OBS_SUITES,
+                description="Optimal Brain Surgeon pruning with retraining (Hassibi & Stork 1993)")
+def obs_trial(dataset, seed, **params):
+    """Optimal Brain Surgeon: prune by w^2 / (2 [H^-1]_qq) with the compensating update."""
+    return pruning_trial("obs", dataset, seed, **params)
 
 
 @register_trial("magnitude_pruning", datasets=_DATASETS, suites=_SUITES,
