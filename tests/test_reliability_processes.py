@@ -53,8 +53,9 @@ def wait_for(condition, what, limit=120.0):
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("start", ["default", "spawn"])
-def test_kill_9_of_the_bench_parent_kills_its_workers(tmp_path, start):
+def start_held_bench(tmp_path, start="default"):
+    """A bench parent whose two workers hold their trials (600 s) once both have started;
+    returns the parent and the workers' pids."""
     marks = tmp_path / "marks"
     marks.mkdir()
     env = dict(os.environ, HOLD_MARKS=str(marks), HOLD_RELEASE=str(tmp_path / "never"),
@@ -70,7 +71,12 @@ def test_kill_9_of_the_bench_parent_kills_its_workers(tmp_path, start):
         return len(os.listdir(marks)) >= 2
 
     wait_for(two_started, "the workers never started their trials")
-    workers = [int(name) for name in os.listdir(marks)]
+    return parent, [int(name) for name in os.listdir(marks)]
+
+
+@pytest.mark.parametrize("start", ["default", "spawn"])
+def test_kill_9_of_the_bench_parent_kills_its_workers(tmp_path, start):
+    parent, workers = start_held_bench(tmp_path, start)
     assert parent.pid not in workers and all(alive(w) for w in workers)
     parent.send_signal(signal.SIGKILL)
     parent.wait(timeout=60)
@@ -87,22 +93,7 @@ def test_kill_9_of_the_bench_parent_kills_its_workers(tmp_path, start):
 def test_sigterm_of_the_bench_parent_stops_its_workers_at_once(tmp_path):
     """A batch scheduler's SIGTERM (or Ctrl-C) loses only the trials in flight: the parent
     stops its workers instead of waiting for their trials (here they would hold 600 s)."""
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    env = dict(os.environ, HOLD_MARKS=str(marks), HOLD_RELEASE=str(tmp_path / "never"),
-               HOLD_LIMIT="600", MPLBACKEND="Agg")
-    parent = subprocess.Popen(
-        [sys.executable, "-c", DRIVER, "default", "bench", "hold", "--plugin", PLUGIN, "--out",
-         str(tmp_path / "res"), "--jobs", "2", "--seeds", "0-3", "--quiet", "--no-report"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-    def two_started():
-        if parent.poll() is not None:
-            pytest.fail(f"bench exited with {parent.returncode}: {parent.stderr.read()}")
-        return len(os.listdir(marks)) >= 2
-
-    wait_for(two_started, "the workers never started their trials")
-    workers = [int(name) for name in os.listdir(marks)]
+    parent, workers = start_held_bench(tmp_path)
     parent.send_signal(signal.SIGTERM)
     try:
         # a bound for a hang, far below the trials' 600 s hold, not a timing assertion

@@ -283,6 +283,19 @@ def _entries(trial, suite):
     return out
 
 
+def _check_in_suite(names, expanded, suite, prefix):
+    """Each data set of ``names`` is a valid name and part of the ``expanded`` entries."""
+    present = sorted({d for _, _, d, _ in expanded})
+    for d in names:
+        try:
+            check_dataset_name(d)
+        except (TypeError, ValueError) as exc:
+            raise SelectionError(f"{prefix}{exc}") from None
+        if d not in present:
+            raise SelectionError(f"{prefix}data set {d!r} is not in suite {suite!r} for the "
+                                 f"selected algorithms; data sets there: {', '.join(present)}")
+
+
 #: suites whose every entry runs the same seeds, so that rows compared side by side in the
 #: report rest on the same number of runs (``--seeds`` still replaces them)
 SUITE_SEEDS = {"quick": [0, 1, 2]}
@@ -336,26 +349,10 @@ def build_suite(name, algorithms=None, datasets=None, seeds=None, plugins=(),
     chosen = [in_suite[a] for a in (algorithms or in_suite)]
     expanded = [(t.name, p, d, s) for t in chosen for (p, d, s) in _entries(t, name)]
     if datasets is not None:
-        present = sorted({d for _, _, d, _ in expanded})
-        for d in datasets:
-            try:
-                check_dataset_name(d)
-            except (TypeError, ValueError) as exc:
-                raise SelectionError(str(exc)) from None
-            if d not in present:
-                raise SelectionError(f"data set {d!r} is not in suite {name!r} for the selected "
-                                     f"algorithms; data sets there: {', '.join(present)}")
+        _check_in_suite(datasets, expanded, name, "")
         expanded = [e for e in expanded if e[2] in datasets]
     if skip_datasets is not None:
-        present = sorted({d for _, _, d, _ in expanded})
-        for d in skip_datasets:
-            try:
-                check_dataset_name(d)
-            except (TypeError, ValueError) as exc:
-                raise SelectionError(f"skip_datasets: {exc}") from None
-            if d not in present:
-                raise SelectionError(f"skip_datasets: data set {d!r} is not in suite {name!r} "
-                                     f"for the selection; data sets there: {', '.join(present)}")
+        _check_in_suite(skip_datasets, expanded, name, "skip_datasets: ")
         expanded = [e for e in expanded if e[2] not in skip_datasets]
     total = sum(len(seeds if seeds is not None else e[3]) for e in expanded)
     if total > MAX_TRIALS:
