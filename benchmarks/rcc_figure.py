@@ -50,7 +50,7 @@ def main(argv=None):
         shown = ["V", "Q", "E"]
         seqs, labels = morse("".join(shown))[0], []
         for x in seqs:
-            labels.append([str(int(v)) for v in x[:, 0]])
+            labels.append(["1" if v > 0 else "0" for v in x[:, 0]])    # logical 1 / 0 (+-0.5)
     else:
         shown = ["BTSSXXVPSE", "BPVVE"] if args.task == "reber" else \
             ["BTBTSSXXVPSETE", "BPBPVVEPE"]

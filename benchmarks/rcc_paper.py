@@ -10,7 +10,8 @@ table of embedded Reber.
     python benchmarks/rcc_paper.py [--tasks reber,embedded_reber,morse,morse_lessons]
         [--trials N] [--json FILE]
 
-(``--tasks`` also takes ``morse_lessons_reset_last`` and ``morse_lessons_reset_every``.)
+(``--tasks`` also takes ``morse_lessons_reset_last`` and ``morse_lessons_reset_every``, and
+``morse_c_code`` and ``morse_lessons_c_code``: the C-code defaults instead of ``MORSE_SETTINGS``.)
 
 The same trials run in the harness: ``python -m structlearn bench rcc``.
 """
@@ -34,6 +35,9 @@ TASKS = {
                                                reset_outputs="last"), 10),
     "morse_lessons_reset_every": ("morse", dict(MORSE_SETTINGS, lessons=True,
                                                 reset_outputs="every"), 10),
+    # the C-code defaults instead of MORSE_SETTINGS (block and lessons)
+    "morse_c_code": ("morse", {}, 10),
+    "morse_lessons_c_code": ("morse", dict(lessons=True), 10),
 }
 
 #: the paper's per-trial embedded Reber table: (units, epochs, train errors, test errors)
@@ -61,7 +65,7 @@ def summary(task, rows):
     perfect = [r["perfect"] for r in rows]
     pu = units[perfect] if any(perfect) else units[:0]
     pe = epochs[perfect] if any(perfect) else epochs[:0]
-    p = PAPER[task if task in PAPER else "morse_lessons"]
+    p = PAPER[task if task in PAPER else "morse_lessons" if "lessons" in task else "morse"]
     return (f"| {task} | {sum(perfect)}/{len(rows)} | {units.mean():.1f} ({units.min()}-"
             f"{units.max()}) | {epochs.mean():.0f} | "
             f"{pu.mean() if len(pu) else float('nan'):.1f} | "

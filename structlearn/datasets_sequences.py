@@ -5,8 +5,9 @@
 * :func:`embedded_reber` -- ``B T <Reber> T E | B P <Reber> P E``: the net must carry the
   second symbol across the embedded string to predict the last-but-one.
 * :func:`morse` -- the 26 letters in Morse code, the paper's encoding: 1 input (a dot is
-  ``1 0``, a dash ``1 1 0``, and one more ``0`` ends the letter), 27 outputs (26 letters and a
-  strobe), all "off" except, at the letter's last step, the strobe and the letter.
+  ``1 0``, a dash ``1 1 0``, and one more ``0`` ends the letter; a logical one is a positive
+  input, a logical zero a *negative* one, +-0.5), 27 outputs (26 letters and a strobe), all
+  "off" except, at the letter's last step, the strobe and the letter.
 
 Each loader returns ``(X, y)``: ``X`` a list of (T_i, n_inputs) float arrays, ``y`` a list of
 (T_i, n_outputs) 0/1 target arrays (one row per time step), ready for
@@ -147,18 +148,24 @@ def embedded_reber(n_strings=256, rng=None, return_strings=False):
     return (X, y, strings) if return_strings else (X, y)
 
 
-def morse(letters="ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+def morse(letters="ABCDEFGHIJKLMNOPQRSTUVWXYZ", levels=(-0.5, 0.5)):
     """Morse code as in Fahlman (1991): 1 input, 27 outputs (A..Z, then the strobe).
 
-    A dot is the inputs ``1, 0``; a dash ``1, 1, 0``; one more ``0`` ends the letter (so V,
-    ``...-``, is ``1010101100``). Every target is 0 ("off") except at the letter's last step,
-    where its letter's output and the strobe (column 26) are 1. The state is zeroed at the
-    start of each letter.
+    A dot is the logical inputs ``1, 0``; a dash ``1, 1, 0``; one more ``0`` ends the letter
+    (so V, ``...-``, is ``1010101100``). The paper: "A dot is represented as a logical one
+    (positive input) followed by a logical zero (negative)", so a zero is a negative input, not
+    an absent one: ``levels`` gives the (zero, one) input values, by default -0.5 and +0.5 (the
+    values of the Morse builder of the ``ianjchiu/Cascor`` port of Fahlman's recurrent Lisp
+    code, and the symmetric sigmoid's off/on). Every target is 0 ("off") except at the letter's
+    last step, where its letter's output and the strobe (column 26) are 1. The state is zeroed
+    at the start of each letter.
 
     Parameters
     ----------
     letters : str
         Which letters (a lesson; default all 26), in order.
+    levels : (float, float), default (-0.5, 0.5)
+        The input values of a logical zero and a logical one.
 
     Returns
     -------
@@ -168,6 +175,12 @@ def morse(letters="ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
     if not isinstance(letters, str) or not letters or any(c not in MORSE_CODE for c in letters):
         raise ValueError(f"letters: expected a non-empty string of the letters A-Z, got "
                          f"{letters!r}")
+    try:
+        zero, one = (float(v) for v in levels)
+    except (TypeError, ValueError):
+        raise ValueError(f"levels: expected two numbers (zero, one), got {levels!r}") from None
+    if not one > zero:
+        raise ValueError(f"levels: expected the one above the zero, got {levels!r}")
     X, y = [], []
     for c in letters:
         bits = []
@@ -177,7 +190,7 @@ def morse(letters="ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
         t = np.zeros((len(bits), 27))
         t[-1, ord(c) - ord("A")] = 1.0
         t[-1, 26] = 1.0
-        X.append(np.array(bits, float)[:, None])
+        X.append(np.where(np.array(bits) == 1, one, zero)[:, None])
         y.append(t)
     return X, y
 

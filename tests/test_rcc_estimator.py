@@ -182,8 +182,11 @@ def test_reber_criterion():
 def test_morse_encoding():
     X, y = morse()
     assert len(X) == 26 and all(x.shape[1] == 1 and t.shape[1] == 27 for x, t in zip(X, y))
-    v = "".join(str(int(b)) for b in X[ord("V") - 65][:, 0])
+    v = "".join("1" if b > 0 else "0" for b in X[ord("V") - 65][:, 0])
     assert v == "1010101100"                     # the paper's example
+    assert set(np.concatenate(X)[:, 0]) == {-0.5, 0.5}   # a logical zero is negative
+    X01, y01 = morse(levels=(0, 1))
+    assert "".join(str(int(b)) for b in X01[ord("V") - 65][:, 0]) == "1010101100"
     assert sum(len(x) for x in X) == 228         # the paper says 226 (see the docs)
     assert min(len(x) for x in X) == 3 and max(len(x) for x in X) == 12
     for c, t in zip(MORSE_CODE, y):
@@ -191,6 +194,8 @@ def test_morse_encoding():
     assert morse_correct(np.where(np.concatenate(y) > 0, 0.3, -0.3), y).all()
     with pytest.raises(ValueError, match="letters"):
         morse("a")
+    with pytest.raises(ValueError, match="levels"):
+        morse(levels=(1, 0))
 
 
 def test_reber_small_scale_claim():

@@ -38,7 +38,7 @@ def test_free_self_weight_learns_bit_stream_parity(data):
 def test_nonnegative_self_weight_cannot(data):
     X, y = data
     m = RecurrentCascadeCorrelation(rng=2, max_hidden_units=8,
-                                    unit_type="recurrent_symmetric_sigmoid_nonneg").fit(X, y)
+                                    unit_type="recurrent_tanh_nonneg").fit(X, y)
     assert all(blk.recurrent.min() >= 0 for blk in m.network_.blocks[:-1])
     assert m.stop_reason_ == "max_units" and m.score(X, y) < 0.95
     assert m.score(ONES, ONES_Y) < 0.7              # the outputs settle: about half right

@@ -9,9 +9,10 @@ The data sets are generated (:mod:`structlearn.datasets_sequences`), one per see
   ``lessons=True`` the paper's incremental lessons ``ET``, ``AIN``, ``DGHKRUW``, ``BFLOV``,
   ``CJPQXYZ``, then all 26, each lesson continuing from the previous network.
 
-Settings: cascor's C-code defaults with recurrent units (pool of 8, as in the paper), except
-where a run says otherwise (``params``; the ``rcc`` suite's Morse entries use the settings
-chosen in ``docs/recurrent_cascor.md``). The row's standard columns are the estimator's
+Settings: cascor's C-code defaults with recurrent tanh units (the estimator's default, the
+paper's unit; pool of 8, as in the paper's Reber runs), except where a run says otherwise
+(``params``; the ``rcc`` suite's Morse entries use :data:`MORSE_SETTINGS`, the recurrent Lisp
+code's as ported by ``ianjchiu/Cascor``). The row's standard columns are the estimator's
 ``score`` (per time step; multi-label: every output right); the paper's criteria are columns
 of their own: ``train_perfect`` / ``test_perfect`` (fraction of sequences right at every
 step: Reber, the legal successors are the top outputs; Morse, every output on its side) and
@@ -32,8 +33,17 @@ from .registry import register_trial, targets_to_json
 
 __all__ = ["rcc_trial", "rcc_data", "MORSE_SETTINGS", "PAPER"]
 
-#: settings for Morse code, chosen by a small sweep (docs/recurrent_cascor.md)
-MORSE_SETTINGS = dict(candidate_epsilon=30.0, output_epsilon=0.2)
+#: settings for Morse code: the paper gives none, so these are the ones of the only recurrent
+#: cascor code found with a Morse set-up, the ``ianjchiu/Cascor`` port of Fahlman's recurrent
+#: Lisp code (its ``tester.py``, which trains on its ``datasets/morse.py``): pool of 16, output
+#: epsilon 0.35 and decay 1e-4, candidate epsilon 1.0 (the Lisp scaling, / patterns x units),
+#: patience 30 (output) and 25 (candidates), change thresholds 0.001 and 0.005, at most 100
+#: epochs per phase (``train(100, 100, ...)``), the true covariance score (Lisp's
+#: ``adjust-correlations``). Not tuned here (docs/recurrent_cascor.md).
+MORSE_SETTINGS = dict(pool_size=16, output_epsilon=0.35, output_decay=1e-4,
+                      candidate_epsilon=1.0, output_patience=30, candidate_patience=25,
+                      output_change_threshold=0.001, candidate_change_threshold=0.005,
+                      output_epochs=100, candidate_epochs=100, score_formula="covariance")
 
 #: the paper's figures
 PAPER = {
@@ -71,7 +81,7 @@ def _perfect(model, X, y, criterion):
                                 ({"label": "block", **MORSE_SETTINGS}, "morse", 10),
                                 ({"label": "lessons", "lessons": True, **MORSE_SETTINGS},
                                  "morse", 10)]},
-                description="Recurrent Cascade-Correlation (Fahlman 1991), pool of 8")
+                description="Recurrent Cascade-Correlation (Fahlman 1991)")
 def rcc_trial(dataset, seed, *, lessons=False, reset_outputs="never", max_hidden_units=None,
               **params):
     """One trial of Recurrent Cascade-Correlation on a sequence task.

@@ -193,10 +193,12 @@ class RecurrentCascadeCorrelation(CascadeCorrelation):
     """Recurrent Cascade-Correlation (Fahlman 1991): cascade-correlation on sequences.
 
     The parameters are :class:`~structlearn.cascor.CascadeCorrelation`'s, with one default
-    changed: ``unit_type`` defaults to ``"recurrent"`` (:class:`RecurrentKind` over the cascor
-    code's symmetric sigmoid; ``"recurrent_tanh"`` for -1..+1 units). Pools may mix recurrent
+    changed: ``unit_type`` defaults to ``"recurrent_tanh"``, :class:`RecurrentKind` over the
+    hyperbolic tangent, the paper's unit ("In the studies described here, sigma is always the
+    hyperbolic tangent or 'symmetric sigmoid' function, with a range from -1 to +1");
+    ``"recurrent"`` is the cascor code's -0.5..+0.5 symmetric sigmoid. Pools may mix recurrent
     and feed-forward kinds (``unit_type=["recurrent", "symmetric_sigmoid"]``) and use the
-    sibling/descendant placement. The paper's runs used a pool of 8 (the default).
+    sibling/descendant placement. The paper's Reber runs used a pool of 8 (the default).
 
     Data: ``X`` is a set of sequences (:class:`~structlearn.sequences.Sequences`, a list of
     ``(T_i, n_features)`` arrays, or a padded array with ``lengths=``); ``y`` gives one target
@@ -213,7 +215,7 @@ class RecurrentCascadeCorrelation(CascadeCorrelation):
     def _resolved(self):
         p = super()._resolved()
         if self.unit_type is None:
-            p["unit_type"] = "recurrent"
+            p["unit_type"] = "recurrent_tanh"
         return p
 
     def _sequences(self, X, lengths, name="X", reset=False):
