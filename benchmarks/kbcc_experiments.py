@@ -12,8 +12,8 @@ Experiments (``--experiments``, comma-separated):
     Target: the rectangle of :data:`structlearn.shapes.FIGURES` on a 15 x 15 grid. Sources:
     networks trained by plain CC (seed 100) on the same rectangle (exact), translated
     (near, far), scaled (bigger, smaller), rotated (45 degrees) and an irrelevant 5 x 5
-    checkerboard; each condition has one source in the pool (4 copies: 3 random projections,
-    1 identity) next to 8 symmetric-sigmoid units.
+    checkerboard; each condition has one source in the pool (4 copies: 3 near-identity
+    projections, 1 identity) next to 8 symmetric-sigmoid units.
 ``cross``
     Target: the cross; sources: its horizontal and its vertical bar (4 copies each).
 ``rules``
@@ -37,32 +37,21 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from structlearn.bench.kbcc_trials import (RULE_INPUTS, RULE_SETS, rule_data,  # noqa: E402
+                                           trained_source as train_source)
 from structlearn.cascor import CascadeCorrelation  # noqa: E402
 from structlearn.cascor.knowledge import knowledge_pool, recruits, source_of  # noqa: E402
 from structlearn.cascor.rules import rule_source  # noqa: E402
 from structlearn.shapes import figure_data  # noqa: E402
 
 MAX_UNITS = 30
-SOURCE_SEED = 100
 
 RECT_CONDITIONS = [("exact", "rectangle"), ("translated near", "rect_near"),
                    ("translated far", "rect_far"), ("scaled bigger", "rect_big"),
                    ("scaled smaller", "rect_small"), ("rotated 45", "rect_rot"),
                    ("irrelevant", "checker")]
-
-RULE_INPUTS = [f"x{i}" for i in range(12)]
-RULE_SETS = {
-    "partly correct": ["y :- x0, x1, not x2", "y :- x3, x4, x5", "y :- x9, x10, not x11"],
-    "wrong": ["y :- x9, x10", "y :- not x9, x11", "y :- 2 of (x9, x10, x11)"],
-}
-
-
-def train_source(fig):
-    X, y, _, _ = figure_data(fig)
-    m = CascadeCorrelation(rng=SOURCE_SEED, max_hidden_units=40).fit(X, y)
-    if not m.success_:
-        raise RuntimeError(f"the source network for {fig!r} did not learn it")
-    return m.network_
+#: more knowledge_pool options (--step-reference, --step-norm)
+OPTIONS = {}
 
 
 def summarise(results, tests, cc=None, sources=()):
@@ -112,7 +101,7 @@ def figure_experiments(seeds, score_factor, log):
         for label, figs in conds:
             figs = (figs,) if isinstance(figs, str) else figs
             nets = {f: train_source(f) for f in figs}
-            types, K = knowledge_pool(nets, X=X, score_factor=score_factor)
+            types, K = knowledge_pool(nets, X=X, score_factor=score_factor, **OPTIONS)
             model = CascadeCorrelation(max_hidden_units=MAX_UNITS, unit_type=types, pool_size=K)
             t0 = time.perf_counter()
             row = summarise(*run(model, X, y, Xt, yt, seeds), cc=cc, sources=figs)
@@ -124,16 +113,6 @@ def figure_experiments(seeds, score_factor, log):
                 f"({row['epochs_ratio']:.2f}x CC), first recruit a source "
                 f"{row['first_is_source']:.0%}, {time.perf_counter() - t0:.1f} s")
     return rows, models
-
-
-def rule_data(seed, n_train=100):
-    bits = ((np.arange(2 ** 12)[:, None] >> np.arange(12)[::-1]) & 1).astype(float)
-    b = bits.astype(bool)
-    y = ((b[:, 0] & b[:, 1] & ~b[:, 2]) | (b[:, 3] & b[:, 4] & b[:, 5])
-         | (b[:, 6] & ~b[:, 7] & b[:, 8])).astype(int)
-    idx = np.random.default_rng(seed).permutation(len(bits))
-    tr, te = idx[:n_train], idx[n_train:]
-    return bits[tr], y[tr], bits[te], y[te]
 
 
 def rule_experiments(seeds, score_factor, prune, log):
@@ -154,7 +133,7 @@ def rule_experiments(seeds, score_factor, prune, log):
             for i, rule in enumerate(rules):
                 nets[f"r{i + 1}"], maps[f"r{i + 1}"] = rule_source(rule, RULE_INPUTS)
             types, K = knowledge_pool(nets, X=X, copies=1, input_maps=maps, prune=prune,
-                                      score_factor=score_factor)
+                                      score_factor=score_factor, **OPTIONS)
             model = CascadeCorrelation(max_hidden_units=MAX_UNITS, unit_type=types, pool_size=K)
             res, acc = run(model, X, y, Xt, yt, [seed])
             per[name][0].extend(res)
@@ -186,7 +165,7 @@ def region_figure(path, seed, score_factor):
     for target, figs in runs:
         X, y, _, _ = figure_data(target)
         nets = {f: train_source(f) for f in figs}
-        types, K = knowledge_pool(nets, X=X, score_factor=score_factor)
+        types, K = knowledge_pool(nets, X=X, score_factor=score_factor, **OPTIONS)
         m = CascadeCorrelation(max_hidden_units=MAX_UNITS, unit_type=types, pool_size=K,
                                snapshots=True, rng=seed).fit(X, y)
         kinds = recruits(m.history_)
@@ -246,14 +225,29 @@ def markdown(rows):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds are first-seed, ..., first-seed + seeds - 1 (default 0)")
     ap.add_argument("--experiments", default="rectangle,cross,rules")
     ap.add_argument("--score-factor", type=float, default=1.0,
                     help="prior multiplying source candidates' scores (1: none)")
     ap.add_argument("--prune", type=float, default=0.1)
+    ap.add_argument("--step-reference", type=float,
+                    help="source_step_scale's reference slope (default: knowledge_pool's)")
+    ap.add_argument("--step-norm", choices=["rms", "mean_abs"],
+                    help="source_step_scale's slope size (default: knowledge_pool's)")
+    ap.add_argument("--random-init", choices=["random", "near_identity"],
+                    help="init of the copies that are not the identity copy (default: "
+                         "knowledge_pool's)")
+    ap.add_argument("--jitter", type=float,
+                    help="near_identity copies: identity + jitter x the pool's draws")
     ap.add_argument("--json")
     ap.add_argument("--figure")
     args = ap.parse_args(argv)
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    OPTIONS.update({k: v for k, v in dict(step_reference=args.step_reference,
+                                          step_norm=args.step_norm,
+                                          random_init=args.random_init,
+                                          jitter=args.jitter).items() if v is not None})
     exps = set(args.experiments.split(","))
     rows = {}
 
@@ -267,11 +261,13 @@ def main(argv=None):
     if "rules" in exps:
         rows.update(rule_experiments(seeds, args.score_factor, args.prune, log))
     print(markdown(rows))
-    print(f"\n{len(seeds)} seeds, score factor {args.score_factor}, "
+    print(f"\n{len(seeds)} seeds, score factor {args.score_factor}, {OPTIONS}, "
           f"{time.perf_counter() - t0:.0f} s")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(dict(seeds=len(seeds), score_factor=args.score_factor, rows=rows), fh,
+            json.dump(dict(seeds=len(seeds), first_seed=args.first_seed,
+                           score_factor=args.score_factor, options=OPTIONS,
+                           rows=rows), fh,
                       indent=1)
     if args.figure:
         region_figure(args.figure, 0, args.score_factor)

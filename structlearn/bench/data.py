@@ -16,6 +16,8 @@ Names understood by the harness (and the ``--datasets`` option):
                               ``fashion_mnist``
 ``mnist_small``,              a fixed stratified subsample of that (train 6,000 of 60,000,
 ``fashion_mnist_small``       test 2,000 of 10,000; the same for every seed)
+``rectangle``, ``cross``,     knowledge-based CC tasks (``kbcc_trials.kbcc_data``): figures
+``rules12``                   on the 15 x 15 grid; a 12-bit rule task, 100 patterns per seed
 ============================  ===========================================================
 
 Every data set's :attr:`BenchData.info` holds ``dataset_source`` (where the data came from:
@@ -124,6 +126,8 @@ DATASET_PATTERNS = ["xor", "parityN", "encoderN", "symmetryN", "additionN", "two
                     "mnist", "fashion_mnist", "mnist_small", "fashion_mnist_small"]
 #: sequence data sets: their trials (``rcc_trials``) generate them, load_bench_data does not
 SEQUENCE_DATASETS = ("reber", "embedded_reber", "morse")
+#: knowledge-based CC tasks: ``kbcc_trials.kbcc_data`` generates them, load_bench_data not
+KBCC_DATASETS = ("rectangle", "cross", "rules12")
 
 _BOOLEAN = {"parity": (ds.parity, 2, 10), "symmetry": (ds.symmetry, 2, 12),
             "addition": (ds.binary_addition, 1, 5)}
@@ -138,7 +142,7 @@ def check_dataset_name(name) -> str:
     if not isinstance(name, str):
         raise TypeError(f"dataset: expected a string, got {type(name).__name__} {name!r:.80}")
     if name in ("xor", "two_spirals", "mnist", "fashion_mnist", "mnist_small",
-                "fashion_mnist_small") or name in SEQUENCE_DATASETS:
+                "fashion_mnist_small") or name in SEQUENCE_DATASETS or name in KBCC_DATASETS:
         return name
     m = re.fullmatch(r"(parity|symmetry|addition|encoder)(\d{1,9})", name)
     if m:
@@ -227,6 +231,9 @@ def load_bench_data(name, seed=0, *, n_train=6000, n_test=2000, data_home=None) 
     if name in SEQUENCE_DATASETS:
         raise ValueError(f"dataset {name!r} is a set of sequences: the rcc trials generate it "
                          "(structlearn.datasets_sequences), not load_bench_data")
+    if name in KBCC_DATASETS:
+        raise ValueError(f"dataset {name!r} is a knowledge-based CC task: the kbcc trials "
+                         "generate it (structlearn.bench.kbcc_trials.kbcc_data)")
     if name == "xor":
         X, y = ds.xor()
         return _same(name, X, y, 2)

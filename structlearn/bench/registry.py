@@ -39,7 +39,7 @@ __all__ = ["Trial", "TRIALS", "TRIAL_MODULES", "register_trial", "get_trial", "l
 
 #: modules that register trials when imported (missing ones are skipped)
 TRIAL_MODULES = ["mlp_trials", "cascor_trials", "dnc_trials", "obd_trials", "net2net_trials",
-                 "rcc_trials"]
+                 "rcc_trials", "kbcc_trials"]
 
 
 @dataclass

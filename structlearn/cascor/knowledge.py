@@ -31,10 +31,12 @@ not available (marked UNVERIFIED in the reference):
   needs no map. An unbounded output (linear, relu) is used as it is. (Whether KBCC
   standardised is UNVERIFIED.)
 * **Copies.** :func:`knowledge_pool` puts ``copies`` versions of each source in the pool:
-  random projections (uniform in +-``weight_range``, like every candidate's weights, as the
-  tutorial notes say) and optionally one whose projection starts as the identity map of
-  matching inputs (``init="identity"``: exact knowledge usable at once; UNVERIFIED that KBCC
-  had it).
+  projections that start as the identity map of matching inputs plus the pool's uniform
+  draws times 0.25 (``init="near_identity"``, the default; the tutorial notes' "initially
+  randomized connection weights", kept near the source's own input domain: see
+  ``docs/kbcc.md`` for why), or the pool's draws alone (``init="random"``), and optionally
+  one whose projection starts as the identity map (``init="identity"``: exact knowledge
+  usable at once; UNVERIFIED that KBCC had either).
 * **Install.** :meth:`Network.add_subnetwork`: a frozen linear projection block, then frozen
   copies of the source's blocks; the source's outputs become hidden nodes that feed the
   output block and every later candidate (the projection and the source's inner nodes feed
@@ -91,14 +93,18 @@ class SourceKind(CandidateKind):
         weights are never trained.
     name : str, optional
         The kind's name (it is what ``unit_added`` events record as ``activation``; default
-        ``"source"``, with ``":identity"`` appended for ``init="identity"``). Two kinds in
-        one pool need different names.
-    init : {"random", "identity"}, default "random"
+        ``"source"``, with ``":identity"`` or ``":near_identity"`` appended for those
+        ``init``). Two kinds in one pool need different names.
+    init : {"random", "identity", "near_identity"}, default "random"
         How the projection starts: uniform draws in +-``weight_range`` (the pool's), or the
-        identity map ``source input j <- host input input_map[j]`` (all other weights 0).
+        identity map ``source input j <- host input input_map[j]`` (all other weights 0),
+        or that identity map plus the pool's uniform draws times ``jitter`` (a random
+        transformation of the source's own input domain; structlearn's choice).
     input_map : sequence of int, optional
-        For ``init="identity"``: the host input feeding each source input (default
-        ``0, 1, ..., n_s - 1``).
+        For ``init="identity"`` and ``"near_identity"``: the host input feeding each source
+        input (default ``0, 1, ..., n_s - 1``).
+    jitter : float, default 0.25
+        For ``init="near_identity"``: the factor on the pool's draws.
     output_range : (float, float) or None, default (-0.5, 0.5)
         The range a bounded source output is mapped onto (see the module docstring; None:
         no map). The default is that of the default candidate units (Fahlman's symmetric
@@ -120,12 +126,13 @@ class SourceKind(CandidateKind):
         epoch. The projection is trained as ``W_c = sqrt(step_scale) * U`` (``U`` the
         kind's trainable rows: its slopes are exact for ``U``), which is quickprop on
         ``W_c`` with the step size times ``step_scale``. :func:`source_step_scale` gives
-        ``(0.25 / rms slope of the source on the task's inputs)^2``; the papers' step
-        sizes are not known (UNVERIFIED).
+        ``(0.075 / mean gradient norm of the source on the task's inputs)^2``; the papers'
+        step sizes are not known (UNVERIFIED).
     """
 
     def __init__(self, network, *, name=None, init="random", input_map=None,
-                 output_range=(-0.5, 0.5), prune=0.0, step_scale=1.0, score_factor=1.0):
+                 output_range=(-0.5, 0.5), prune=0.0, step_scale=1.0, score_factor=1.0,
+                 jitter=0.25):
         if not isinstance(network, Network):
             raise TypeError(f"network: expected a structlearn Network, got "
                             f"{type(network).__name__}")
@@ -133,8 +140,12 @@ class SourceKind(CandidateKind):
             raise ValueError(f"network: its output activation "
                              f"{network.blocks[-1].activation!r} is not element-wise (a "
                              "recruited source's outputs become hidden units)")
-        if init not in ("random", "identity"):
-            raise ValueError(f"init: expected 'random' or 'identity', got {init!r}")
+        if init not in ("random", "identity", "near_identity"):
+            raise ValueError(f"init: expected 'random', 'identity' or 'near_identity', got "
+                             f"{init!r}")
+        if not (np.isfinite(jitter) and float(jitter) >= 0.0):
+            raise ValueError(f"jitter: expected a number >= 0, got {jitter!r}")
+        self.jitter = float(jitter)
         if output_range is not None:
             if len(output_range) != 2 or not float(output_range[0]) < float(output_range[1]):
                 raise ValueError(f"output_range: expected (low, high) with low < high, got "
@@ -161,23 +172,25 @@ class SourceKind(CandidateKind):
             raise ValueError(f"step_scale: expected a positive number, got {step_scale!r}")
         self.step_scale = float(step_scale)
         self.gain = float(np.sqrt(self.step_scale))
-        self.name = name or ("source:identity" if init == "identity" else "source")
+        self.name = name or ("source" if init == "random" else f"source:{init}")
         self._inner = sum(blk.W.size + blk.b.size for blk in self.net.blocks)
 
     # -------------------------------------------------------------- candidate phase
     def initialise(self, w, rng, extra=None):
         """Identity copies: projection ``W_c[j, 1 + input_map[j]] = 1``, every other weight 0
         (column 0 is the bias, then the inputs); random copies: the pool's uniform draws as
-        the projection. (The rows ``U = W_c / sqrt(step_scale)``.)"""
-        if self.init != "identity":
+        the projection; near-identity copies: the identity plus ``jitter`` times the draws.
+        (The rows ``U = W_c / sqrt(step_scale)``.)"""
+        if self.init == "random":
             w /= self.gain
             return
         fan = w.shape[2]
         if 1 + self.input_map.max() >= fan:
             raise ValueError(f"input_map: refers to input {int(self.input_map.max())}, but the "
                              f"candidates read only {fan - 1} inputs and units")
-        w[...] = 0.0
-        w[:, np.arange(self.n_rows), 1 + self.input_map] = 1.0 / self.gain
+        w *= self.jitter if self.init == "near_identity" else 0.0
+        w[:, np.arange(self.n_rows), 1 + self.input_map] += 1.0
+        w /= self.gain
 
     def _patterns(self, Z):
         """(B, n * n_s, P) net inputs -> (B * n * P, n_s) input rows of the source."""
@@ -241,24 +254,42 @@ class SourceKind(CandidateKind):
         return self.net.forward(X).T.astype(V.dtype, copy=False)
 
 
-def source_step_scale(network, X, input_map=None, reference=0.25):
-    """``(reference / g)^2``, at most 1, with ``g`` the root-mean-square slope of the
-    source's outputs for its inputs on the task's inputs ``X`` (fed through the identity map
+def source_step_scale(network, X, input_map=None, reference=None, norm="mean_abs"):
+    """``(reference / g)^2``, at most 1, with ``g`` the size of the slope of the source's
+    outputs for its inputs on the task's inputs ``X`` (fed through the identity map
     ``input_map``): the ``step_scale`` that gives a source's projection about the step of a
-    unit whose slope is ``reference`` (0.25, the largest slope of Fahlman's sigmoid units).
-    structlearn's choice (UNVERIFIED that KBCC scaled its steps)."""
+    unit whose slope is ``reference``.
+
+    ``norm="mean_abs"`` (default): ``g`` is the mean over patterns of the norm of the
+    gradient. For a sharp boundary it measures the boundary's length, not its steepness, so
+    two sources of the same figure but different sharpness get about the same step
+    (``docs/kbcc.md``: with the RMS slope, the near-translated source's steeper network got a
+    7 times smaller step than the far one and learned more slowly). Its ``reference``
+    (default 0.075) is set so that the exact rectangle source of the experiments keeps the
+    step it had with ``norm="rms"``: an empirical calibration. ``norm="rms"``: the
+    root-mean-square slope, with ``reference`` default 0.25 (the largest slope of Fahlman's
+    sigmoid units; the first version). structlearn's choices (UNVERIFIED that KBCC scaled
+    its steps)."""
+    if norm not in ("rms", "mean_abs"):
+        raise ValueError(f"norm: expected 'rms' or 'mean_abs', got {norm!r}")
+    if reference is None:
+        reference = 0.075 if norm == "mean_abs" else 0.25
     X = np.asarray(X, np.float64)
     cols = np.arange(network.n_inputs) if input_map is None else np.asarray(input_map)
     Xs = X[:, cols]
     m = network.n_outputs
-    sq = sum(np.mean(network.vjp(Xs, np.eye(m)[np.full(len(Xs), o)]) ** 2) for o in range(m))
-    g = float(np.sqrt(sq / m))
+    J = [network.vjp(Xs, np.eye(m)[np.full(len(Xs), o)]) for o in range(m)]
+    if norm == "rms":
+        g = float(np.sqrt(sum(np.mean(j ** 2) for j in J) / m))
+    else:
+        g = float(np.mean([np.mean(np.sqrt(np.sum(j ** 2, axis=1))) for j in J]))
     return 1.0 if g <= reference else (reference / g) ** 2
 
 
 def knowledge_pool(sources, *, units="symmetric_sigmoid", n_units=8, copies=4, identity=True,
                    input_maps=None, output_range=(-0.5, 0.5), prune=0.0, X=None,
-                   step_scale=None, score_factor=1.0):
+                   step_scale=None, score_factor=1.0, step_reference=None, step_norm="mean_abs",
+                   random_init="near_identity", jitter=0.25):
     """The ``unit_type`` list and ``pool_size`` of a KBCC pool.
 
     Parameters
@@ -270,9 +301,10 @@ def knowledge_pool(sources, *, units="symmetric_sigmoid", n_units=8, copies=4, i
     n_units : int, default 8
         Ordinary units in the pool (Fahlman's pool of 8).
     copies : int, default 4
-        Versions of each source: ``copies - 1`` with random projections and one starting at
-        the identity (``identity=True``), else ``copies`` random ones. The paper's "several
-        versions of each candidate"; the number is structlearn's choice (UNVERIFIED).
+        Versions of each source: ``copies - 1`` with random projections (``random_init``)
+        and one starting at the identity (``identity=True``), else ``copies`` random ones.
+        The paper's "several versions of each candidate"; the number is structlearn's choice
+        (UNVERIFIED).
     identity : bool, default True
     input_maps : dict {name: sequence of int}, optional
         ``input_map`` of each source's identity copy (default the first inputs in order).
@@ -283,6 +315,16 @@ def knowledge_pool(sources, *, units="symmetric_sigmoid", n_units=8, copies=4, i
         :func:`source_step_scale` on them (without ``X``: 1).
     step_scale : float, optional
         One step scale for every source (overrides ``X``).
+    step_reference, step_norm
+        :func:`source_step_scale`'s ``reference`` and ``norm``.
+    random_init : {"near_identity", "random"}, default "near_identity"
+        The ``init`` of the copies that are not the identity copy (``jitter``: as in
+        :class:`SourceKind`). ``"near_identity"`` (the identity plus 0.25 times the pool's
+        draws) is the default since the study of ``docs/kbcc.md``: with ``"random"`` (the
+        first version) the copies map the task's inputs mostly outside the source's own input
+        domain, where a steep source is a random hard feature that out-scores fresh units by
+        its saturation (an irrelevant checkerboard source was the first recruit in 70% of
+        seeds); near-identity copies explore transformations of the source's knowledge.
 
     Returns
     -------
@@ -303,12 +345,14 @@ def knowledge_pool(sources, *, units="symmetric_sigmoid", n_units=8, copies=4, i
     for name, net in items:
         scale = step_scale
         if scale is None:
-            scale = 1.0 if X is None else source_step_scale(net, X, input_maps.get(name))
+            scale = 1.0 if X is None else source_step_scale(
+                net, X, input_maps.get(name), reference=step_reference, norm=step_norm)
         common = dict(output_range=output_range, prune=prune, step_scale=scale,
                       score_factor=score_factor)
         n_random = copies - 1 if identity else copies
         if n_random:
-            types += [SourceKind(net, name=f"src:{name}", **common)] * n_random
+            types += [SourceKind(net, name=f"src:{name}", init=random_init, jitter=jitter,
+                                 input_map=input_maps.get(name), **common)] * n_random
         if identity:
             types.append(SourceKind(net, name=f"src:{name}:identity", init="identity",
                                     input_map=input_maps.get(name), **common))
