@@ -492,19 +492,7 @@ class CascadeCorrelation(Estimator):
             raise ValueError("seeds: expected at least one seed")
         rngs = [check_rng(s) for s in seeds]
         cfg, X, T, val, start = self._prepare(X, y, network, validation)
-        n_jobs = min(int(n_jobs), len(rngs))
-        if n_jobs == 1:
-            return Executor(X, T, rngs, cfg, val, network=start).run()
-        shares = [list(range(j, len(rngs), n_jobs)) for j in range(n_jobs)]
-        with process_pool(n_jobs, threads=1) as pool:
-            futures = [pool.submit(_run_batch, X, T, [rngs[i] for i in share], cfg, val, start)
-                       for share in shares]
-            parts = [f.result() for f in futures]
-        results = [None] * len(rngs)
-        for share, part in zip(shares, parts):
-            for i, r in zip(share, part):
-                results[i] = r
-        return results
+        return run_trials(X, T, rngs, cfg, val, start, n_jobs)
 
     def _set_result(self, r):
         self.network_, self.history_ = r.network, r.history
@@ -545,7 +533,30 @@ class CascadeCorrelation(Estimator):
 
 
 # ------------------------------------------------------------ parallel trials
-def _run_batch(X, T, rngs, cfg, val, network):
-    """One worker's share of :meth:`CascadeCorrelation.fit_trials`, as one batch."""
+def run_trials(X, T, rngs, cfg, val, network, n_jobs=1, **options):
+    """Run one trial per generator of ``rngs`` as batches of the :class:`Executor`.
+
+    ``n_jobs`` worker processes each take every ``n_jobs``-th trial as one batch (a trial's
+    result does not depend on its batch, so the split changes nothing but the time);
+    ``options`` go to the executor (the sequence layouts of recurrent trials). Results come
+    back in the order of ``rngs``.
+    """
+    n_jobs = min(int(n_jobs), len(rngs))
+    if n_jobs == 1:
+        return Executor(X, T, rngs, cfg, val, network=network, **options).run()
+    shares = [list(range(j, len(rngs), n_jobs)) for j in range(n_jobs)]
+    with process_pool(n_jobs, threads=1) as pool:
+        futures = [pool.submit(_run_batch, X, T, [rngs[i] for i in share], cfg, val, network,
+                               options) for share in shares]
+        parts = [f.result() for f in futures]
+    results = [None] * len(rngs)
+    for share, part in zip(shares, parts):
+        for i, r in zip(share, part):
+            results[i] = r
+    return results
+
+
+def _run_batch(X, T, rngs, cfg, val, network, options):
+    """One worker's share of :func:`run_trials`, as one batch."""
     with blas_threads(1):
-        return Executor(X, T, rngs, cfg, val, network=network).run()
+        return Executor(X, T, rngs, cfg, val, network=network, **options).run()

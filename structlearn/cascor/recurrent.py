@@ -53,8 +53,7 @@ import numpy as np
 from ..activations import get_activation
 from ..sequences import SequenceLayout, as_sequences, sequence_targets
 from ..validation import Interval, check_rng, validate_params
-from ..parallel import blas_threads, process_pool
-from .estimator import CascadeCorrelation
+from .estimator import CascadeCorrelation, run_trials
 from .executor import Executor
 from .kinds import CandidateKind, register_kind
 
@@ -283,20 +282,8 @@ class RecurrentCascadeCorrelation(CascadeCorrelation):
         cfg, X, T, val, start, lay, lay_val = self._prepare_sequences(X, y, network, validation,
                                                                       lengths)
         rngs = [check_rng(s) for s in seeds]
-        n_jobs = min(int(n_jobs), len(rngs))
-        if n_jobs == 1:
-            return Executor(X, T, rngs, cfg, val, network=start, layout=lay,
-                            validation_layout=lay_val).run()
-        shares = [list(range(j, len(rngs), n_jobs)) for j in range(n_jobs)]
-        with process_pool(n_jobs, threads=1) as pool:
-            futures = [pool.submit(_run_batch, X, T, [rngs[i] for i in share], cfg, val, start,
-                                   lay, lay_val) for share in shares]
-            parts = [f.result() for f in futures]
-        results = [None] * len(rngs)
-        for share, part in zip(shares, parts):
-            for i, r in zip(share, part):
-                results[i] = r
-        return results
+        return run_trials(X, T, rngs, cfg, val, start, n_jobs, layout=lay,
+                          validation_layout=lay_val)
 
     def decision_function(self, X, lengths=None):
         """The raw outputs, one row per time step of every sequence, in sequence order."""
@@ -315,9 +302,3 @@ class RecurrentCascadeCorrelation(CascadeCorrelation):
         seqs = self._sequences(X, lengths)
         return self.target_info_.score(self.decision_function(seqs), sequence_targets(y, seqs))
 
-
-def _run_batch(X, T, rngs, cfg, val, network, layout, layout_val):
-    """One worker's share of :meth:`RecurrentCascadeCorrelation.fit_trials`."""
-    with blas_threads(1):
-        return Executor(X, T, rngs, cfg, val, network=network, layout=layout,
-                        validation_layout=layout_val).run()
