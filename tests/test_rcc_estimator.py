@@ -206,3 +206,21 @@ def test_reber_small_scale_claim():
     assert m.stop_reason_ == "victory" and m.hidden_units_ <= 3
     test = Sequences(Xt)
     assert perfect_sequences(reber_correct(m.decision_function(test), yt), test.lengths).all()
+
+
+def test_fit_trials_same_networks_with_one_or_two_jobs():
+    """Same seed, same result: a recurrent batch split over two worker processes grows the
+    networks one process grows (``run_trials`` shared with plain cascade-correlation)."""
+    from structlearn.cascor import RecurrentCascadeCorrelation
+    from structlearn.datasets_sequences import reber
+
+    X, y = reber(32, rng=0)
+    model = RecurrentCascadeCorrelation(max_hidden_units=3)
+    one = model.fit_trials(X, y, [0, 1, 2], n_jobs=1)
+    two = model.fit_trials(X, y, [0, 1, 2], n_jobs=2)
+    for a, b in zip(one, two):
+        assert np.array_equal(a.network.params, b.network.params)
+        for blk_a, blk_b in zip(a.network.blocks, b.network.blocks):
+            assert (blk_a.recurrent is None) == (blk_b.recurrent is None)
+            if blk_a.recurrent is not None:
+                assert np.array_equal(blk_a.recurrent, blk_b.recurrent)
