@@ -21,16 +21,20 @@ def numeric_jacobian(f, params, indices, eps=1e-6):
 
 def numeric_gradient(f, params, eps=1e-6):
     """Central differences of the scalar ``f()`` with respect to ``params`` (in place)."""
-    grad = np.zeros_like(params)
-    for i in range(params.size):
-        old = params[i]
-        params[i] = old + eps
-        up = f()
-        params[i] = old - eps
-        down = f()
-        params[i] = old
-        grad[i] = (up - down) / (2 * eps)
-    return grad
+    return numeric_jacobian(f, params, range(params.size), eps).astype(params.dtype, copy=False)
+
+
+def candidate_problem(rng, pool, B=2, O=2, F=5, P=17):
+    """Random cached values ``V`` (bias row of ones), errors ``E`` and candidate weights ``W``
+    for ``B`` trials of ``pool``, with the error statistics and zero previous correlations
+    that :func:`structlearn.cascor.steps.candidate_terms` takes."""
+    from structlearn.cascor.steps import error_stats
+
+    V = rng.standard_normal((B, F, P))
+    V[:, 0] = 1.0
+    E = rng.standard_normal((B, O, P)) * 0.3 + 0.1
+    W = rng.uniform(-1, 1, (B, pool.n_rows, F))
+    return V, E, W, error_stats(E), np.zeros((B, pool.n_values, O))
 
 
 def relative_error(a, b):

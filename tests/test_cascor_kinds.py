@@ -3,7 +3,7 @@ example of docs/cascor.md, "Adding a candidate kind")."""
 import numpy as np
 import pytest
 
-from helpers import numeric_gradient, relative_error
+from helpers import candidate_problem, numeric_gradient, relative_error
 from structlearn import datasets as ds
 from structlearn.cascor import (KINDS, CandidateKind, CandidatePool, CascadeCorrelation,
                                 UnitKind, get_kind, register_kind)
@@ -127,12 +127,7 @@ def test_slopes_of_a_mixed_pool_with_a_two_output_kind_match_finite_differences(
     rng = np.random.default_rng(0)
     B, O, F, P = 2, 2, 5, 17
     pool = CandidatePool(3, ["tanh", TanhPair()])
-    V = rng.standard_normal((B, F, P))
-    V[:, 0] = 1.0
-    E = rng.standard_normal((B, O, P)) * 0.3 + 0.1
-    W = rng.uniform(-1, 1, (B, pool.n_rows, F))
-    e_aug, e_cen, e_mean, sse = error_stats(E)
-    zero = np.zeros((B, pool.n_values, O))
+    V, E, W, (e_aug, e_cen, e_mean, sse), zero = candidate_problem(rng, pool, B, O, F, P)
     cor, scores, _ = candidate_terms(V, W, pool, e_aug, e_cen, e_mean, sse, zero, "covariance")
 
     flat = W.ravel().copy()

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from helpers import numeric_gradient, relative_error
+from helpers import candidate_problem, numeric_gradient, relative_error
 from structlearn import Network
 from structlearn.cascor import CandidatePool, CascadeCorrelation
 from structlearn.cascor.knowledge import (SourceKind, knowledge_pool, recruits, source_of,
                                           source_step_scale)
-from structlearn.cascor.steps import candidate_terms, error_stats
+from structlearn.cascor.steps import candidate_terms
 from structlearn.shapes import FIGURES, figure_data, grid
 
 
@@ -38,12 +38,7 @@ def test_slope_through_a_two_layer_source_matches_finite_differences(step_scale)
     kind = SourceKind(_two_layer(rng, output="sigmoid"), name="s", step_scale=step_scale)
     pool = CandidatePool(4, ["symmetric_sigmoid", kind])        # 2 units, 2 source copies
     assert pool.n_rows == 2 + 2 * 3 and pool.n_values == 2 + 2 * 2
-    V = rng.standard_normal((B, F, P))
-    V[:, 0] = 1.0
-    E = rng.standard_normal((B, O, P)) * 0.3 + 0.1
-    W = rng.uniform(-1, 1, (B, pool.n_rows, F))
-    e_aug, e_cen, e_mean, sse = error_stats(E)
-    zero = np.zeros((B, pool.n_values, O))
+    V, E, W, (e_aug, e_cen, e_mean, sse), zero = candidate_problem(rng, pool, B, O, F, P)
     cor, _, _ = candidate_terms(V, W, pool, e_aug, e_cen, e_mean, sse, zero, "covariance")
     _, scores, slopes = candidate_terms(V, W, pool, e_aug, e_cen, e_mean, sse, cor, "covariance")
     flat = W.ravel().copy()

@@ -67,6 +67,19 @@ def _act(code, z):
 
 
 @_njit
+def _masked_slopes(G, V, mask, decay, W, S, R, F, P):
+    """``S = (G @ V.T) * mask + decay * W`` for rows ``0..R-1``: the slopes of one phase's
+    weights (output or candidate) from their net-input slopes ``G``, summed over patterns in
+    the numpy path's order."""
+    for r in range(R):
+        for f in range(F):
+            acc = 0.0
+            for q in range(P):
+                acc += G[r, q] * V[f, q]
+            S[r, f] = acc * mask[r, f] + decay * W[r, f]
+
+
+@_njit
 def _quickprop(W, s, d, p, F, eps, mu):
     """Quickprop on rows ``[:, :F]`` (as :func:`structlearn.cascor.steps.quickprop_update`)."""
     shrink = mu / (1.0 + mu)
@@ -147,12 +160,7 @@ def output_phase(V, F, W, d, p, smask, T, code, offset, score_threshold, use_bit
             win = np.sqrt(true_err * index_scale) <= index_threshold
         updated = (not win) and finite
         if updated:
-            for o in range(O):
-                for f in range(F):
-                    acc = 0.0
-                    for q in range(P):
-                        acc += E[o, q] * V[f, q]
-                    S[o, f] = acc * smask[o, f] + decay * W[o, f]
+            _masked_slopes(E, V, smask, decay, W, S, O, F, P)
             _quickprop(W, S, d, p, F, eps, mu)
         last, quit_at, stagnant = _patience(e, true_err, last, quit_at, patience, threshold)
         timeout = e >= max_epochs
@@ -221,12 +229,7 @@ def candidate_phase(V, F, W, d, p, mask, codes, E, e_cen, e_mean, sse, prev_cor,
                 prev_cor[k, o] = cor[k, o]
         updated = not corr_only
         if updated:
-            for k in range(K):
-                for f in range(F):
-                    acc = 0.0
-                    for q in range(P):
-                        acc += D[k, q] * V[f, q]
-                    S[k, f] = acc * mask[k, f] + decay * W[k, f]
+            _masked_slopes(D, V, mask, decay, W, S, K, F, P)
             _quickprop(W, S, d, p, F, eps, mu)
             counted += 1
             last, quit_at, stagnant = _patience(counted, value, last, quit_at, patience,
