@@ -617,17 +617,21 @@ class Network:
         return ForwardCache(nodes=list(values), pre_activations=list(ws["z"]),
                             deltas=list(ws["g"]), has_deltas=has_deltas)
 
-    def _backward(self, values, deltas):
+    def _backward(self, values, deltas, *, weight_grads=True, input_grad=None):
         """Back-propagate ``deltas[-1]`` (dL/dz of the output block) through the DAG.
 
-        On return every trainable block's ``dW``/``db`` holds its gradient
-        (masked entries zeroed) and ``deltas[k]`` holds dL/dz_k for the blocks
-        that needed it.
+        With ``weight_grads`` every trainable block's ``dW``/``db`` holds its gradient on
+        return (masked entries zeroed), and ``deltas[k]`` holds dL/dz_k for the blocks that
+        needed it. With ``input_grad`` (zeros shaped like the inputs) the pass goes through
+        every block, frozen ones included, down to the inputs and adds dL/dX there
+        (:meth:`vjp`): one backward pass for both uses.
         """
+        to_inputs = input_grad is not None
+        needs = [True] * len(self.blocks) if to_inputs else self._needs_delta
         pending = [False] * len(self.blocks)  # deltas[k] holds a partial dL/dy_k
         zs = self._workspaces[len(values[0])]["z"]
         for k in range(len(self.blocks) - 1, -1, -1):
-            if not self._needs_delta[k]:
+            if not needs[k]:
                 continue
             blk = self.blocks[k]
             d = deltas[k]
@@ -636,14 +640,17 @@ class Network:
                     continue  # nothing downstream of this block depends on the loss
                 act = get_activation(blk.activation)
                 d *= act.df(zs[k], values[k + 1])
-            if blk.trainable:
+            if weight_grads and blk.trainable:
                 for s, rows in self._rows[k]:
                     np.matmul(values[s].T, d, out=blk.dW[rows])
                 d.sum(axis=0, out=blk.db)
                 if blk.mask is not None:
                     blk.dW *= blk.mask
             for s, rows in self._rows[k]:
-                if s >= 1 and self._needs_delta[s - 1]:
+                if s == 0:
+                    if to_inputs:
+                        input_grad += d @ blk.W[rows].T
+                elif needs[s - 1]:
                     if pending[s - 1]:
                         deltas[s - 1] += d @ blk.W[rows].T
                     else:
@@ -697,19 +704,13 @@ class Network:
                              "not element-wise")
         values = self._forward(X)
         zs = self._workspaces[len(X)]["z"]
-        grad = [None] * len(values)            # dL/dy of every node
-        grad[-1] = dY
-        for k in range(len(self.blocks) - 1, -1, -1):
-            if grad[k + 1] is None:
-                continue
-            blk = self.blocks[k]
-            d = grad[k + 1] * get_activation(blk.activation).df(zs[k], values[k + 1])
-            for s, rows in self._rows[k]:
-                if grad[s] is None:
-                    grad[s] = d @ blk.W[rows].T
-                else:
-                    grad[s] += d @ blk.W[rows].T
-        return grad[0] if grad[0] is not None else np.zeros_like(X)
+        out = len(self.blocks) - 1
+        deltas = [np.empty_like(z) for z in zs]
+        np.multiply(dY, get_activation(self.blocks[out].activation).df(zs[out], values[-1]),
+                    out=deltas[out])
+        dX = np.zeros_like(X)
+        self._backward(values, deltas, weight_grads=False, input_grad=dX)
+        return dX
 
     def encode_targets(self, y, n_samples=None, name="y"):
         """``y`` (class indices, a 0/1 or encoded matrix, or real values) as the output targets.
