@@ -87,7 +87,8 @@ def worker(mode, trials, dtype, accelerate=False):
             rows.append((m.success_, m.hidden_units_, m.n_epochs_))
     else:
         rows = [(r.success, r.hidden_units, r.epochs) for r in
-                CascadeCorrelation(dtype=dtype).fit_trials(X, y, range(trials))]
+                CascadeCorrelation(dtype=dtype, accelerate=accelerate).fit_trials(
+                    X, y, range(trials))]
     print(json.dumps(dict(trials=trials, solved=int(sum(r[0] for r in rows)),
                           units_mean=float(np.mean([r[1] for r in rows])),
                           epochs_mean=float(np.mean([r[2] for r in rows])))))
@@ -102,7 +103,7 @@ def main(argv=None):
     ap.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds, per run")
     ap.add_argument("--accelerate", action="store_true",
-                    help="fit with accelerate=True (the optional numba kernels)")
+                    help="accelerate=True (the optional numba kernels), for fit and fit_trials")
     ap.add_argument("--json", default=None, help="write the figures here")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

@@ -197,8 +197,10 @@ class CascadeCorrelation(Estimator):
         Run a single ``fit``'s phases in compiled kernels (:mod:`structlearn.cascor.accel`;
         needs numba, an optional extra). The numpy path stays the reference: the kernels
         agree with it to rounding, not bit for bit. Used with per-phase history, the
-        covariance objective and the code's unit and output types; otherwise, and for
-        ``fit_trials``, the numpy path runs.
+        covariance objective and the code's unit and output types; otherwise the numpy
+        path runs. ``fit_trials`` then runs its trials one after another, each alone
+        through the kernels: a trial's result is ``fit(accelerate=True)``'s with its seed,
+        bit for bit, whatever its batch or ``n_jobs``.
     rng : int, Generator or None
         Source of every random number (initial weights, candidates).
 
@@ -492,7 +494,10 @@ class CascadeCorrelation(Estimator):
             raise ValueError("seeds: expected at least one seed")
         rngs = [check_rng(s) for s in seeds]
         cfg, X, T, val, start = self._prepare(X, y, network, validation)
-        return run_trials(X, T, rngs, cfg, val, start, n_jobs)
+        if self.accelerate and not accel.HAVE_NUMBA:
+            raise ValueError("accelerate: True needs numba (pip install numba); the numpy "
+                             "path runs without it")
+        return run_trials(X, T, rngs, cfg, val, start, n_jobs, accelerate=self.accelerate)
 
     def _set_result(self, r):
         self.network_, self.history_ = r.network, r.history
@@ -533,21 +538,25 @@ class CascadeCorrelation(Estimator):
 
 
 # ------------------------------------------------------------ parallel trials
-def run_trials(X, T, rngs, cfg, val, network, n_jobs=1, **options):
+def run_trials(X, T, rngs, cfg, val, network, n_jobs=1, accelerate=False, **options):
     """Run one trial per generator of ``rngs`` as batches of the :class:`Executor`.
 
     ``n_jobs`` worker processes each take every ``n_jobs``-th trial as one batch (a trial's
     result does not depend on its batch, so the split changes nothing but the time);
-    ``options`` go to the executor (the sequence layouts of recurrent trials). Results come
-    back in the order of ``rngs``.
+    ``options`` go to the executor (the sequence layouts of recurrent trials). With
+    ``accelerate`` (and settings the compiled kernels take, :func:`.accel.supported`) a
+    worker runs its trials one after another, each a batch of one through the kernels: a
+    single trial's phase is one compiled call, cheaper than a batched numpy epoch. Results
+    come back in the order of ``rngs``.
     """
     n_jobs = min(int(n_jobs), len(rngs))
+    accelerate = bool(accelerate) and accel.supported(cfg)
     if n_jobs == 1:
-        return Executor(X, T, rngs, cfg, val, network=network, **options).run()
+        return _run_share(X, T, rngs, cfg, val, network, accelerate, options)
     shares = [list(range(j, len(rngs), n_jobs)) for j in range(n_jobs)]
     with process_pool(n_jobs, threads=1) as pool:
         futures = [pool.submit(_run_batch, X, T, [rngs[i] for i in share], cfg, val, network,
-                               options) for share in shares]
+                               accelerate, options) for share in shares]
         parts = [f.result() for f in futures]
     results = [None] * len(rngs)
     for share, part in zip(shares, parts):
@@ -556,7 +565,15 @@ def run_trials(X, T, rngs, cfg, val, network, n_jobs=1, **options):
     return results
 
 
-def _run_batch(X, T, rngs, cfg, val, network, options):
-    """One worker's share of :func:`run_trials`, as one batch."""
+def _run_share(X, T, rngs, cfg, val, network, accelerate, options):
+    """Trials of one process: one batch, or (accelerated) one compiled trial at a time."""
+    if accelerate:
+        return [Executor(X, T, [rng], cfg, val, network=network, accelerate=True,
+                         **options).run()[0] for rng in rngs]
+    return Executor(X, T, rngs, cfg, val, network=network, **options).run()
+
+
+def _run_batch(X, T, rngs, cfg, val, network, accelerate, options):
+    """One worker's share of :func:`run_trials`, with single-threaded BLAS."""
     with blas_threads(1):
-        return Executor(X, T, rngs, cfg, val, network=network, **options).run()
+        return _run_share(X, T, rngs, cfg, val, network, accelerate, options)

@@ -1,6 +1,5 @@
 """L-BFGS through :func:`scipy.optimize.minimize` (method ``L-BFGS-B``)."""
 import numpy as np
-from scipy.optimize import minimize
 
 from ..validation import check_number
 from .base import OPTIMIZERS, Optimizer
@@ -36,6 +35,9 @@ class LBFGS(Optimizer):
         ``callback(iteration)`` is called after each iteration; if it returns
         True the run stops early.  Returns the scipy ``OptimizeResult``.
         """
+        # imported here: scipy.optimize adds about 0.3 s to every process start
+        from scipy.optimize import minimize
+
         free = (np.ones(network.params.size, bool) if network.update_mask is None
                 else network.update_mask.astype(bool))
 
