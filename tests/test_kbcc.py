@@ -234,3 +234,15 @@ def test_near_identity_copies_and_the_mean_abs_step_norm():
         source_step_scale(net, X, norm="max")
     with pytest.raises(ValueError, match="jitter"):
         SourceKind(net, init="near_identity", jitter=-1.0)
+
+
+def test_the_history_counts_a_recruited_sources_inner_weights(rectangle_source):
+    """The history's weight count is the network's own (n_weights), with a source network's
+    frozen inner blocks included (they were left out once)."""
+    X, y, source = rectangle_source
+    types, K = knowledge_pool({"rect": source}, X=X, copies=2)
+    m = CascadeCorrelation(max_hidden_units=10, unit_type=types, pool_size=K, rng=0).fit(X, y)
+    assert recruits(m.history_)[0].startswith("src:rect")
+    assert m.history_.rows[-1]["weights"] == m.network_.n_weights
+    plain = CascadeCorrelation(max_hidden_units=3, rng=0).fit(X, y)
+    assert plain.history_.rows[-1]["weights"] == plain.network_.n_weights

@@ -26,7 +26,7 @@ from ..history import History
 from ..network import Network
 from . import accel
 from .config import TrialResult
-from .policy import CANDIDATES, OUTPUT, PhaseEnd, cascade_correlation
+from .policy import CANDIDATES, OUTPUT, PhaseEnd, cascade_correlation, hidden_weights
 from .steps import (candidate_terms, output_terms, padded_fan, patience_step, quickprop_update,
                     workspace)
 
@@ -250,7 +250,7 @@ class Executor:
         self.epochs = np.zeros(B, np.int64)
         self.cross_fwd = np.zeros(B, np.int64)
         if start is not None:
-            self.hidden_weights[:] = sum(blk.W.size + blk.b.size for blk in start.blocks[:-1])
+            self.hidden_weights[:] = hidden_weights(start)
             # computing the start network's hidden values: one forward pass over its
             # active connections
             self.cross_fwd[:] = P * (start.n_active_weights - start.blocks[-1].W.size

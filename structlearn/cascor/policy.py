@@ -181,13 +181,18 @@ def install(t):
     t.p_out[:, fan:fan + m] = 0.0
     t.fan = fan + m
     t.n_hidden += m
-    t.hidden_weights += kind.n_rows * reads
+    t.hidden_weights = hidden_weights(net)         # a source network's inner weights too
     t.history.event("unit_added", epoch=int(t.epochs), unit_kind=placement,
                     activation=getattr(kind, "activation", kind.name), score=float(t.best_score),
                     block=int(block), new_layer=new_layer, units=int(t.n_hidden), depth=t.depth)
     if new_layer:
         t.history.event("block_added", epoch=int(t.epochs), block=int(block), depth=t.depth)
     return True
+
+
+def hidden_weights(net):
+    """Weights and biases of every block but the output block (the history's count)."""
+    return sum(blk.W.size + blk.b.size for blk in net.blocks[:-1])
 
 
 def validation_stop(t):
@@ -223,7 +228,7 @@ def cut_back(t, hidden, W_best):
     fan = int(t.fan)
     t.W_out = 0.0
     t.W_out[:, :fan] = W_best
-    t.hidden_weights = sum(blk.W.size + blk.b.size for blk in net.blocks[:-1])
+    t.hidden_weights = hidden_weights(net)
     bounds, col = [], 1 + t.n_in
     for blk in net.blocks[:-1]:
         bounds.append((col, col + blk.width))
