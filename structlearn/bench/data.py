@@ -16,8 +16,10 @@ Names understood by the harness (and the ``--datasets`` option):
                               ``fashion_mnist``
 ``mnist_small``,              a fixed stratified subsample of that (train 6,000 of 60,000,
 ``fashion_mnist_small``       test 2,000 of 10,000; the same for every seed)
-``rectangle``, ``cross``,     knowledge-based CC tasks (``kbcc_trials.kbcc_data``): figures
-``rules12``                   on the 15 x 15 grid; a 12-bit rule task, 100 patterns per seed
+``rectangle``, ``cross``,     knowledge-based CC tasks (the ``kbcc`` trials): figures of
+``rules12``                   :mod:`structlearn.shapes`, trained on the 15 x 15 grid over
+                              [0, 1]^2, tested on 1000 uniform points; a 12-bit rule task
+                              (:func:`rule_data`), 100 patterns drawn per seed
 ============================  ===========================================================
 
 Every data set's :attr:`BenchData.info` holds ``dataset_source`` (where the data came from:
@@ -43,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import datasets as ds
+from ..shapes import figure_data
 
 __all__ = ["BenchData", "load_bench_data", "DATASET_PATTERNS", "check_dataset_name", "subsample",
            "DIGIT_DATASETS", "DATA_DIR_ENV", "parse_data_dir", "set_data_dirs",
@@ -126,7 +129,7 @@ DATASET_PATTERNS = ["xor", "parityN", "encoderN", "symmetryN", "additionN", "two
                     "mnist", "fashion_mnist", "mnist_small", "fashion_mnist_small"]
 #: sequence data sets: their trials (``rcc_trials``) generate them, load_bench_data does not
 SEQUENCE_DATASETS = ("reber", "embedded_reber", "morse")
-#: knowledge-based CC tasks: ``kbcc_trials.kbcc_data`` generates them, load_bench_data not
+#: knowledge-based CC tasks (the kbcc trials; generated here)
 KBCC_DATASETS = ("rectangle", "cross", "rules12")
 
 _BOOLEAN = {"parity": (ds.parity, 2, 10), "symmetry": (ds.symmetry, 2, 12),
@@ -225,15 +228,37 @@ def _load_digits(name, data_home=None):
     return tr, te, f"{_TITLES[base]}, {source}"
 
 
+def rule_data(seed, n_train=100):
+    """``(X, y, X_test, y_test)`` of ``rules12``, ``y = (x0 & x1 & ~x2) | (x3 & x4 & x5) |
+    (x6 & ~x7 & x8)`` over 12 binary inputs: ``n_train`` of the 4096 patterns drawn by
+    ``seed``, the rest the test set."""
+    bits = ((np.arange(2 ** 12)[:, None] >> np.arange(12)[::-1]) & 1).astype(float)
+    b = bits.astype(bool)
+    y = ((b[:, 0] & b[:, 1] & ~b[:, 2]) | (b[:, 3] & b[:, 4] & b[:, 5])
+         | (b[:, 6] & ~b[:, 7] & b[:, 8])).astype(np.int64)
+    idx = np.random.default_rng(seed).permutation(len(bits))
+    tr, te = idx[:n_train], idx[n_train:]
+    return bits[tr], y[tr], bits[te], y[te]
+
+
 def load_bench_data(name, seed=0, *, n_train=6000, n_test=2000, data_home=None) -> BenchData:
     """The benchmark data set ``name`` (see the module docstring)."""
     name = check_dataset_name(name)
     if name in SEQUENCE_DATASETS:
         raise ValueError(f"dataset {name!r} is a set of sequences: the rcc trials generate it "
                          "(structlearn.datasets_sequences), not load_bench_data")
-    if name in KBCC_DATASETS:
-        raise ValueError(f"dataset {name!r} is a knowledge-based CC task: the kbcc trials "
-                         "generate it (structlearn.bench.kbcc_trials.kbcc_data)")
+    if name in ("rectangle", "cross"):
+        X, y, Xt, yt = figure_data(name)
+        return BenchData(name, X, y, Xt, yt, 2, {
+            "dataset_source": "generated (structlearn.shapes)",
+            "dataset_split": f"train the 15 x 15 grid ({len(X)} points) / test {len(Xt)} "
+                             "uniform points"})
+    if name == "rules12":
+        X, y, Xt, yt = rule_data(seed)
+        return BenchData(name, X, y, Xt, yt, 2, {
+            "dataset_source": "generated (12-bit DNF)",
+            "dataset_split": f"train {len(X)} of 4096 patterns drawn by the seed / test the "
+                             f"other {len(Xt)}"})
     if name == "xor":
         X, y = ds.xor()
         return _same(name, X, y, 2)

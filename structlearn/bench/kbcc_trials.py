@@ -32,13 +32,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numpy as np
-
 from ..cascor import CascadeCorrelation
 from ..cascor.knowledge import knowledge_pool, recruits, source_of
 from ..cascor.rules import rule_source
 from ..shapes import FIGURES, figure_data
-from .data import KBCC_DATASETS, BenchData
+from .data import KBCC_DATASETS, load_bench_data, rule_data
 from .registry import register_trial, trial_result
 
 __all__ = ["kbcc_trial", "kbcc_data", "trained_source", "rule_data", "SOURCE_SEED",
@@ -78,32 +76,12 @@ def trained_source(fig):
     return _source(fig).copy()
 
 
-def rule_data(seed, n_train=100):
-    """``(X, y, X_test, y_test)`` of ``rules12``: ``n_train`` of the 4096 patterns drawn by
-    ``seed``, the rest the test set."""
-    bits = ((np.arange(2 ** 12)[:, None] >> np.arange(12)[::-1]) & 1).astype(float)
-    b = bits.astype(bool)
-    y = ((b[:, 0] & b[:, 1] & ~b[:, 2]) | (b[:, 3] & b[:, 4] & b[:, 5])
-         | (b[:, 6] & ~b[:, 7] & b[:, 8])).astype(np.int64)
-    idx = np.random.default_rng(seed).permutation(len(bits))
-    tr, te = idx[:n_train], idx[n_train:]
-    return bits[tr], y[tr], bits[te], y[te]
-
-
 def kbcc_data(dataset, seed):
-    """The :class:`~structlearn.bench.data.BenchData` of a kbcc trial."""
-    if dataset in ("rectangle", "cross"):
-        X, y, Xt, yt = figure_data(dataset)
-        split = f"train the 15 x 15 grid ({len(X)} points) / test {len(Xt)} uniform points"
-        source = "generated (structlearn.shapes)"
-    elif dataset == "rules12":
-        X, y, Xt, yt = rule_data(seed)
-        split = f"train {len(X)} of 4096 patterns drawn by the seed / test the other {len(Xt)}"
-        source = "generated (12-bit DNF)"
-    else:
+    """The :class:`~structlearn.bench.data.BenchData` of a kbcc trial
+    (:func:`~structlearn.bench.data.load_bench_data`)."""
+    if dataset not in KBCC_DATASETS:
         raise ValueError(f"dataset: expected one of {', '.join(KBCC_DATASETS)}, got {dataset!r}")
-    return BenchData(dataset, X, y, Xt, yt, 2,
-                     {"dataset_source": source, "dataset_split": split})
+    return load_bench_data(dataset, seed)
 
 
 def _pool(dataset, X, sources, rules, copies, prune, score_factor, options):
