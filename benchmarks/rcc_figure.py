@@ -6,11 +6,12 @@ inputs force a change), strongly negative an **oscillator** (its sign flips ever
 the inputs hold it), near zero a **gate** (it follows its inputs). "Strongly" means the loop
 gain ``w_s f'(0)`` beyond 1 (``f'(0) = 1/4`` for the symmetric sigmoid, 1 for tanh).
 
-This script trains one network (the ``rcc`` trial's settings) and draws every hidden unit's
+This script trains one network (the ``rcc`` trial's settings; for Morse ``--settings port``
+gives the ``ianjchiu/Cascor`` port's, ``PORT_MORSE_SETTINGS``) and draws every hidden unit's
 value at each step of a few sequences, each unit labelled with its self-weight and its kind.
 
     python benchmarks/rcc_figure.py [--task reber|embedded_reber|morse] [--seed 0]
-        [--out docs/figures/rcc_states_reber.png]
+        [--settings morse|port] [--out docs/figures/rcc_states_reber.png]
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from structlearn.activations import get_activation  # noqa: E402
-from structlearn.bench.rcc_trials import MORSE_SETTINGS, rcc_data  # noqa: E402
+from structlearn.bench.rcc_trials import (MORSE_SETTINGS, PORT_MORSE_SETTINGS,  # noqa: E402
+                                          rcc_data)
 from structlearn.cascor import RecurrentCascadeCorrelation  # noqa: E402
 from structlearn.datasets_sequences import encode_reber, morse  # noqa: E402
 
@@ -40,10 +42,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--task", default="reber", choices=["reber", "embedded_reber", "morse"])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--settings", default="morse", choices=["morse", "port"],
+                    help="Morse only: MORSE_SETTINGS (default) or PORT_MORSE_SETTINGS")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     X, y, *_ = rcc_data(args.task, args.seed)
-    params = MORSE_SETTINGS if args.task == "morse" else {}
+    params = {} if args.task != "morse" else \
+        MORSE_SETTINGS if args.settings == "morse" else PORT_MORSE_SETTINGS
     model = RecurrentCascadeCorrelation(max_hidden_units=30, rng=args.seed, **params).fit(X, y)
     net = model.network_
     if args.task == "morse":

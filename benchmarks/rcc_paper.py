@@ -8,7 +8,9 @@ hidden units, epochs and seconds per trial next to the paper's figures, plus the
 table of embedded Reber.
 
     python benchmarks/rcc_paper.py [--tasks reber,embedded_reber,morse,morse_lessons]
-        [--trials N] [--json FILE]
+        [--trials N] [--first-seed S] [--json FILE]
+
+(seeds ``S`` .. ``S + N - 1``; by default 0 .. the paper's trial count - 1: the table's seeds)
 
 (``--tasks`` also takes ``morse_lessons_reset_last`` and ``morse_lessons_reset_every``, and
 ``morse_c_code`` and ``morse_lessons_c_code``: the C-code defaults instead of ``MORSE_SETTINGS``.)
@@ -45,10 +47,10 @@ EMBEDDED_TABLE = [(9, 831, 0, 0), (7, 602, 0, 0), (15, 1256, 0, 2), (11, 910, 0,
                   (13, 1063, 11, 16), (9, 707, 0, 0)]
 
 
-def run(task, trials):
+def run(task, trials, first_seed=0):
     dataset, params, default = TASKS[task]
     rows = []
-    for seed in range(trials or default):
+    for seed in range(first_seed, first_seed + (trials or default)):
         t0 = time.perf_counter()
         row, _ = rcc_trial(dataset, seed, **params)
         row.update(task=task, seed=seed, seconds=time.perf_counter() - t0)
@@ -79,6 +81,8 @@ def main(argv=None):
     ap.add_argument("--tasks", default="reber,embedded_reber,morse,morse_lessons")
     ap.add_argument("--trials", type=int, default=None, help="trials per task (default: the "
                     "paper's)")
+    ap.add_argument("--first-seed", type=int, default=0, help="the first trial's seed "
+                    "(default 0; the held-out checks use 10)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     all_rows, lines = [], []
@@ -86,7 +90,7 @@ def main(argv=None):
     for task in args.tasks.split(","):
         if task not in TASKS:
             ap.error(f"--tasks: unknown task {task!r}; known: {', '.join(TASKS)}")
-        rows = run(task, args.trials)
+        rows = run(task, args.trials, args.first_seed)
         all_rows += rows
         lines.append(summary(task, rows))
         if task == "embedded_reber":
