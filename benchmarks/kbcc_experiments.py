@@ -24,6 +24,9 @@ Experiments (``--experiments``, comma-separated):
     one identity-initialised copy in the pool, projections pruned at installation (0.1).
 
 Epochs are Fahlman's count (output epochs with an update plus every candidate epoch).
+``--holdout``, ``--objective`` and ``--stagnation`` set ``CascadeCorrelation``'s
+``candidate_holdout``, ``candidate_objective`` and ``candidate_stagnation`` for plain CC and
+KBCC alike (docs/kbcc.md, "The irrelevant source: three more mechanisms").
 """
 from __future__ import annotations
 
@@ -52,6 +55,8 @@ RECT_CONDITIONS = [("exact", "rectangle"), ("translated near", "rect_near"),
                    ("irrelevant", "checker")]
 #: more knowledge_pool options (--step-reference, --step-norm)
 OPTIONS = {}
+#: more CascadeCorrelation options, for plain CC and KBCC alike (--holdout, --objective)
+ESTIMATOR = {}
 
 
 def summarise(results, tests, cc=None, sources=()):
@@ -74,6 +79,9 @@ def summarise(results, tests, cc=None, sources=()):
             row[f"recruited_{name}"] = float(np.mean([name in s for s in src]))
         row["all_recruited"] = float(np.mean([all(n in s for n in sources) for s in src]))
         row["first_kinds"] = [k[0] if k else None for k in rec]
+        # per seed: the installation (1 = the first) at which a source was first recruited
+        row["first_source_at"] = [next((i + 1 for i, x in enumerate(s) if x is not None), None)
+                                  for s in src]
     return row
 
 
@@ -93,8 +101,8 @@ def figure_experiments(seeds, score_factor, log):
                           ("cross", [("hbar + vbar", ("hbar", "vbar"))])):
         X, y, Xt, yt = figure_data(target)
         t0 = time.perf_counter()
-        cc = summarise(*run(CascadeCorrelation(max_hidden_units=MAX_UNITS), X, y, Xt, yt,
-                            seeds))
+        cc = summarise(*run(CascadeCorrelation(max_hidden_units=MAX_UNITS, **ESTIMATOR), X, y,
+                            Xt, yt, seeds))
         log(f"{target}: plain CC {cc['epochs_mean']:.0f} epochs, "
             f"{time.perf_counter() - t0:.1f} s")
         rows[f"{target} | plain CC"] = cc
@@ -102,7 +110,8 @@ def figure_experiments(seeds, score_factor, log):
             figs = (figs,) if isinstance(figs, str) else figs
             nets = {f: train_source(f) for f in figs}
             types, K = knowledge_pool(nets, X=X, score_factor=score_factor, **OPTIONS)
-            model = CascadeCorrelation(max_hidden_units=MAX_UNITS, unit_type=types, pool_size=K)
+            model = CascadeCorrelation(max_hidden_units=MAX_UNITS, unit_type=types, pool_size=K,
+                                       **ESTIMATOR)
             t0 = time.perf_counter()
             row = summarise(*run(model, X, y, Xt, yt, seeds), cc=cc, sources=figs)
             row["source_units"] = {f: int(n.n_hidden_units) for f, n in nets.items()}
@@ -125,7 +134,8 @@ def rule_experiments(seeds, score_factor, prune, log):
     t0 = time.perf_counter()
     for seed in seeds:
         X, y, Xt, yt = rule_data(seed)
-        res, acc = run(CascadeCorrelation(max_hidden_units=MAX_UNITS), X, y, Xt, yt, [seed])
+        res, acc = run(CascadeCorrelation(max_hidden_units=MAX_UNITS, **ESTIMATOR), X, y, Xt,
+                       yt, [seed])
         per["plain CC"][0].extend(res)
         per["plain CC"][1].extend(acc)
         for name, rules in RULE_SETS.items():
@@ -134,7 +144,8 @@ def rule_experiments(seeds, score_factor, prune, log):
                 nets[f"r{i + 1}"], maps[f"r{i + 1}"] = rule_source(rule, RULE_INPUTS)
             types, K = knowledge_pool(nets, X=X, copies=1, input_maps=maps, prune=prune,
                                       score_factor=score_factor, **OPTIONS)
-            model = CascadeCorrelation(max_hidden_units=MAX_UNITS, unit_type=types, pool_size=K)
+            model = CascadeCorrelation(max_hidden_units=MAX_UNITS, unit_type=types, pool_size=K,
+                                       **ESTIMATOR)
             res, acc = run(model, X, y, Xt, yt, [seed])
             per[name][0].extend(res)
             per[name][1].extend(acc)
@@ -167,7 +178,7 @@ def region_figure(path, seed, score_factor):
         nets = {f: train_source(f) for f in figs}
         types, K = knowledge_pool(nets, X=X, score_factor=score_factor, **OPTIONS)
         m = CascadeCorrelation(max_hidden_units=MAX_UNITS, unit_type=types, pool_size=K,
-                               snapshots=True, rng=seed).fit(X, y)
+                               snapshots=True, rng=seed, **ESTIMATOR).fit(X, y)
         kinds = recruits(m.history_)
         panels.append((target, X, y, m.snapshots_, kinds))
     ncol = max(len(p[3]) for p in panels)
@@ -240,6 +251,16 @@ def main(argv=None):
                          "knowledge_pool's)")
     ap.add_argument("--jitter", type=float,
                     help="near_identity copies: identity + jitter x the pool's draws")
+    ap.add_argument("--holdout", type=float,
+                    help="CascadeCorrelation(candidate_holdout=...) for plain CC and KBCC alike: "
+                         "the fraction of patterns held out of candidate training to choose "
+                         "the winner (default: none)")
+    ap.add_argument("--objective", choices=["covariance", "cascade2"],
+                    help="CascadeCorrelation(candidate_objective=...) for plain CC and KBCC "
+                         "alike (default: the estimator's, covariance)")
+    ap.add_argument("--stagnation", choices=["best", "each_kind"],
+                    help="CascadeCorrelation(candidate_stagnation=...) for plain CC and KBCC "
+                         "alike (default: the estimator's, best)")
     ap.add_argument("--json")
     ap.add_argument("--figure")
     args = ap.parse_args(argv)
@@ -248,6 +269,10 @@ def main(argv=None):
                                           step_norm=args.step_norm,
                                           random_init=args.random_init,
                                           jitter=args.jitter).items() if v is not None})
+    ESTIMATOR.update({k: v for k, v in dict(candidate_holdout=args.holdout,
+                                            candidate_objective=args.objective,
+                                            candidate_stagnation=args.stagnation).items()
+                      if v is not None})
     exps = set(args.experiments.split(","))
     rows = {}
 
@@ -261,12 +286,13 @@ def main(argv=None):
     if "rules" in exps:
         rows.update(rule_experiments(seeds, args.score_factor, args.prune, log))
     print(markdown(rows))
-    print(f"\n{len(seeds)} seeds, score factor {args.score_factor}, {OPTIONS}, "
+    print(f"\n{len(seeds)} seeds, score factor {args.score_factor}, {OPTIONS}, {ESTIMATOR}, "
           f"{time.perf_counter() - t0:.0f} s")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(dict(seeds=len(seeds), first_seed=args.first_seed,
                            score_factor=args.score_factor, options=OPTIONS,
+                           estimator=ESTIMATOR,
                            rows=rows), fh,
                       indent=1)
     if args.figure:

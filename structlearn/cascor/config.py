@@ -66,6 +66,8 @@ class RunConfig:
     history: str                  # "epoch" or "phase"
     snapshots: bool
     objective: str = "covariance"  # what candidates maximise: "covariance" or "cascade2"
+    candidate_holdout: float = 0.0  # fraction of patterns held out to choose the winner (0: none)
+    candidate_stagnation: str = "best"  # patience on the pool's best score, or "each_kind"
 
 
 @dataclass

@@ -180,6 +180,24 @@ class CascadeCorrelation(Estimator):
         residual squared error a candidate removes through its own output weights, which
         then become the new unit's (:func:`structlearn.cascor.steps.cascade2_terms`; better
         suited to regression).
+    candidate_holdout : float in (0, 1) or None, default None
+        Hold out this fraction of the training patterns from each candidate phase and choose
+        the winner by its score on them (a structlearn option, not the paper's; see
+        ``docs/kbcc.md``, "The irrelevant source: three more mechanisms"): at the start of
+        every candidate phase the patterns are split once (a permutation drawn from the
+        trial's generator, after the candidates' weights: same seed, same split), the
+        candidates train on the residual errors of the other patterns only, and the
+        candidate with the best covariance score on the held-out patterns is installed, its
+        output weights starting from its correlations on all patterns. The selection pass
+        counts as one candidate epoch. None: every pattern trains and chooses (the paper).
+        Not with ``candidate_objective="cascade2"``; ``accelerate`` runs the numpy path.
+    candidate_stagnation : {"best", "each_kind"}, default "best"
+        What the candidate phase's patience test watches: the pool's best score (Fahlman's
+        code), or the sum over the pool's kinds of each kind's best score, so that the phase
+        goes on while any kind of candidate is still improving (a structlearn option for
+        mixed pools, e.g. source networks next to units; same section of ``docs/kbcc.md``).
+        The winner is the best candidate either way; with one kind in the pool the two are
+        the same. ``accelerate`` runs the numpy path with ``"each_kind"``.
     task : {"auto", "classification", "regression"}, default "auto"
         ``"auto"``: class labels (1-D integers, booleans, strings, any hashable
         values of one type) and 0/1 target matrices (multi-label) are
@@ -279,6 +297,8 @@ class CascadeCorrelation(Estimator):
         "validation_patience": _non_negative(int),
         "score_formula": [None, Options("c_code", "covariance")],
         "candidate_objective": [Options("covariance", "cascade2")],
+        "candidate_holdout": [None, Interval(float, 0.0, 1.0, closed="neither")],
+        "candidate_stagnation": [Options("best", "each_kind")],
         "task": [Options("auto", "classification", "regression")],
         "dtype": [_FloatDtype()],
         "history": [Options("epoch", "phase")],
@@ -295,7 +315,8 @@ class CascadeCorrelation(Estimator):
                  weight_range=1.0, weight_multiplier=1.0, sigmoid_prime_offset=0.1,
                  score_threshold=0.4, error_index_threshold=0.2, pool_type="cascade",
                  descendant_penalty=0.8, n_siblings=None, validation_patience=12,
-                 score_formula=None, candidate_objective="covariance", task="auto",
+                 score_formula=None, candidate_objective="covariance", candidate_holdout=None,
+                 candidate_stagnation="best", task="auto",
                  dtype=np.float64, history="phase",
                  snapshots=False, accelerate=False, rng=None):
         self.preset = preset
@@ -326,6 +347,8 @@ class CascadeCorrelation(Estimator):
         self.validation_patience = validation_patience
         self.score_formula = score_formula
         self.candidate_objective = candidate_objective
+        self.candidate_holdout = candidate_holdout
+        self.candidate_stagnation = candidate_stagnation
         self.task = task
         self.dtype = dtype
         self.history = history
@@ -351,6 +374,9 @@ class CascadeCorrelation(Estimator):
                              f"got {self.n_siblings}")
         else:
             n_sib = int(self.n_siblings)
+        if self.candidate_holdout is not None and self.candidate_objective == "cascade2":
+            raise ValueError("candidate_holdout: not available with candidate_objective="
+                             "'cascade2' (its score is not a covariance)")
         pool = CandidatePool(pool_size, types, self.pool_type == "sibling_descendant", n_sib,
                              float(self.descendant_penalty))
         return RunConfig(
@@ -373,6 +399,8 @@ class CascadeCorrelation(Estimator):
             error_index_threshold=float(self.error_index_threshold),
             validation_patience=int(self.validation_patience),
             score=p["score_formula"], objective=self.candidate_objective,
+            candidate_holdout=float(self.candidate_holdout or 0.0),
+            candidate_stagnation=self.candidate_stagnation,
             dtype=np.dtype(self.dtype), history=self.history,
             snapshots=bool(self.snapshots))
 
@@ -460,7 +488,7 @@ class CascadeCorrelation(Estimator):
             raise ValueError("accelerate: True needs numba (pip install numba); the numpy "
                              "path runs without it")
         result = Executor(X, T, [check_rng(self.rng)], cfg, val, network=start,
-                          accelerate=self.accelerate).run()[0]
+                          accelerate=self.accelerate and _accelerable(cfg)).run()[0]
         self._set_result(result)
 
     def fit_trials(self, X, y, seeds, *, network=None, validation=None, n_jobs=1):
@@ -550,7 +578,7 @@ def run_trials(X, T, rngs, cfg, val, network, n_jobs=1, accelerate=False, **opti
     come back in the order of ``rngs``.
     """
     n_jobs = min(int(n_jobs), len(rngs))
-    accelerate = bool(accelerate) and accel.supported(cfg)
+    accelerate = bool(accelerate) and accel.supported(cfg) and _accelerable(cfg)
     if n_jobs == 1:
         return _run_share(X, T, rngs, cfg, val, network, accelerate, options)
     shares = [list(range(j, len(rngs), n_jobs)) for j in range(n_jobs)]
@@ -563,6 +591,11 @@ def run_trials(X, T, rngs, cfg, val, network, n_jobs=1, accelerate=False, **opti
         for i, r in zip(share, part):
             results[i] = r
     return results
+
+
+def _accelerable(cfg):
+    """The options the compiled kernels do not implement (then the numpy path runs)."""
+    return not cfg.candidate_holdout and cfg.candidate_stagnation == "best"
 
 
 def _run_share(X, T, rngs, cfg, val, network, accelerate, options):

@@ -487,6 +487,10 @@ class Executor:
         sel = np.where(np.isfinite(sel), sel, -np.inf)
         self.best[:nc] = sel.argmax(axis=1)
         value[:nc] = self.best_score[:nc] = sel.max(axis=1)
+        if cfg.candidate_stagnation == "each_kind":
+            # the patience test watches every kind's best score (their sum), not the pool's
+            value[:nc] = sum(np.where(np.isfinite(b), b, 0.0) for b in
+                             (sel[:, g[0]].max(axis=1) for g in pool.groups))
         W = self.W_cand[:nc]
         slopes *= self.mask_cand[:nc]
         if cfg.candidate_decay:

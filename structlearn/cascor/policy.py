@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .kinds import SIBLING
-from .steps import error_stats
+from .steps import (candidate_scores, error_stats, holdout_split, padded_fan,
+                    subset_error_stats)
 
-__all__ = ["cascade_correlation", "PhaseEnd", "OUTPUT", "CANDIDATES"]
+__all__ = ["cascade_correlation", "select_on_holdout", "PhaseEnd", "OUTPUT", "CANDIDATES"]
 
 OUTPUT, CANDIDATES = "output", "candidates"
 
@@ -61,7 +62,9 @@ def cascade_correlation(t):
        changing (``candidate_patience``, ``candidate_change_threshold``) or
        ``candidate_epochs`` pass.
     4. **Install** the best candidate, its incoming weights frozen (:func:`install`), and go
-       back to 1.
+       back to 1. With ``candidate_holdout`` (a structlearn option, not the paper's), the
+       candidates of step 3 train on part of the patterns and the best is the best on the
+       others (:func:`select_on_holdout`).
     """
     cfg = t.cfg
     while True:
@@ -81,6 +84,8 @@ def cascade_correlation(t):
             return t.finish("max_units", False)
         start_candidates(t, end.errors)
         yield CANDIDATES
+        if cfg.candidate_holdout:
+            select_on_holdout(t)
         if cfg.history == "phase":
             t.log("candidate")
         if not install(t):
@@ -119,6 +124,49 @@ def start_candidates(t, E):
     t.sse = max(float(sse[0]), float(np.finfo(cfg.dtype).tiny))
     t.eps_cand = cfg.candidate_epsilon / (t.P * fan)
     t.n_conn = int(mask.sum())
+    if cfg.candidate_holdout:
+        # drawn after the weights, so the pool starts as it would without a holdout
+        t.held_out = holdout_split(t.rng, t.P, cfg.candidate_holdout)
+        t.errors = np.array(E, copy=True)          # E is the executor's buffer
+        e_aug, e_cen, e_mean, sse = subset_error_stats(E[None], ~t.held_out, cfg.score)
+        t.e_aug, t.e_cen, t.e_mean = e_aug[0], e_cen[0], e_mean[0]
+        t.sse = max(float(sse[0]), float(np.finfo(cfg.dtype).tiny))
+        # the code's step is that of the mean slope: here, over the training part
+        t.eps_cand = cfg.candidate_epsilon / (int((~t.held_out).sum()) * fan)
+
+
+def select_on_holdout(t):
+    """``candidate_holdout``: choose the winner by its score on the held-out patterns.
+
+    :func:`start_candidates` split the patterns once for this phase (``holdout_split``,
+    from the trial's generator) and gave the candidates the residual errors of the training
+    part only (and the step size ``candidate_epsilon / (training patterns x fan-in)``), so
+    their weights, slopes and patience saw nothing of the held-out part. Here
+    one pass of the pool's final weights over every pattern gives each candidate's score on
+    the held-out patterns (:func:`~structlearn.cascor.steps.subset_error_stats`, the same
+    covariance score, times the pool's penalty) and its correlations on all patterns; the
+    winner is the best held-out score, and it is installed as usual, its output weights
+    starting from its correlations on all patterns. The pass counts as one candidate epoch.
+    """
+    cfg, pool = t.cfg, t.cfg.pool
+    head = t.ex.head
+    F = padded_fan(int(t.fan), head)
+    E = t.errors[None]
+    held = subset_error_stats(E, t.held_out, cfg.score)
+    every = error_stats(E)
+    extra = t.X_cand[None] if pool.n_extra else None
+    (_, s_held), (cor_all, _) = candidate_scores(
+        t.V[None, :F], t.W_cand[None, :, :F], pool, [held, every], cfg.score, head, extra,
+        t.layout)
+    sel = s_held[0] * pool.penalty
+    sel = np.where(np.isfinite(sel), sel, -np.inf)
+    k = int(sel.argmax())
+    t.best, t.best_score = k, float(sel[k])
+    t.prev_cor = cor_all[0]
+    t.epochs += 1
+    t.cross_fwd += t.P * int(t.n_conn)
+    t.history.event("holdout", epoch=int(t.epochs), held_out=int(t.held_out.sum()),
+                    winner=k, score=float(sel[k]))
 
 
 def install(t):

@@ -43,6 +43,7 @@ import numpy as np
 from ..optim import quickprop_step
 
 __all__ = ["output_terms", "candidate_terms", "cascade2_terms", "error_stats", "patience_step",
+           "candidate_values", "candidate_scores", "subset_error_stats", "holdout_split",
            "workspace",
            "fan_product", "fan_slopes", "padded_fan", "quickprop_step", "quickprop_update",
            "FAN_BLOCK"]
@@ -276,29 +277,15 @@ def candidate_terms(V, W, pool, e_aug, e_centred, e_mean, sse, prev_cor, score="
         ``-dS/dextra`` (only when the pool has extra parameters: then four values are
         returned).
     """
-    B, P = V.shape[0], V.shape[2]
+    B = V.shape[0]
     O = e_mean.shape[1]
     head = V.shape[1] if head is None else head
-    Z = fan_product(W, V, head, out=_view(work, "Zc", B))
-    Y = np.empty((B, pool.n_values, P), Z.dtype) if work is None else work["Yc"][:B]
-    D = np.empty_like(Z) if work is None else work["Dc"][:B]
-    caches = []
-    for sl, kind, rows, vals, exts in pool.groups:
-        seq = {"layout": layout} if getattr(kind, "sequential", False) else {}
-        if kind.n_extra:
-            caches.append(kind.values(Z[:, rows], Y[:, vals], D[:, rows], extra=extra[:, exts]
-                                      .reshape(B, sl.stop - sl.start, kind.n_extra), **seq))
-        else:
-            caches.append(kind.values(Z[:, rows], Y[:, vals], D[:, rows], **seq))
+    Z, Y, D, caches = candidate_values(V, W, pool, work, head, extra, layout)
     sums = Y @ e_aug                                      # (B, K, O+1): sum v E, sum v
     if objective == "cascade2":
         cor, per_value, G = cascade2_terms(Y, e_aug, sse, _view(work, "G", B))
     else:
-        n_mean = 1.0 / P if score == "c_code" else 1.0
-        inv_sse = (1.0 / sse)[:, None, None]
-        cor = sums[:, :, :O] - (sums[:, :, O:] * n_mean) * e_mean[:, None, :]
-        cor *= inv_sse
-        per_value = np.abs(cor).sum(axis=2)
+        cor, per_value, inv_sse = _covariances(sums, e_mean, sse, score, V.shape[2])
         # sigma_o of the previous epoch, with the minus sign (quickprop minimises)
         # and the 1/sum E^2 normaliser folded in: a (B, K, O) matrix
         direction = np.where(prev_cor < 0, inv_sse, -inv_sse).astype(D.dtype, copy=False)
@@ -307,11 +294,7 @@ def candidate_terms(V, W, pool, e_aug, e_centred, e_mean, sse, prev_cor, score="
             G = np.multiply(direction, e_centred, out=G)
         else:
             G = np.matmul(direction, e_centred, out=G)
-    if pool.simple:
-        scores = per_value
-    else:
-        scores = np.concatenate([per_value[:, g[3]].reshape(B, g[0].stop - g[0].start, -1)
-                                 .sum(axis=2) / g[1].n_outputs for g in pool.groups], axis=1)
+    scores = _pool_scores(per_value, pool)
     if pool.simple:     # units: backward writes dS/dZ into D, in place
         for cache, (_, kind, rows, vals, _) in zip(caches, pool.groups):
             kind.backward(cache, G[:, vals])
@@ -330,6 +313,104 @@ def candidate_terms(V, W, pool, e_aug, e_centred, e_mean, sse, prev_cor, score="
             dZ[:, rows] = kind.backward(cache, g)
     slopes = fan_slopes(dZ, V, head, out=_slopes_out(work, "Sc", B, V.shape[1]))
     return (cor, scores, slopes, d_extra) if pool.n_extra else (cor, scores, slopes)
+
+
+def candidate_values(V, W, pool, work=None, head=None, extra=None, layout=None):
+    """Every candidate's values on the patterns (the forward half of :func:`candidate_terms`).
+
+    Returns ``(Z, Y, D, caches)``: the net inputs (B, R, P), the values (B, n_values, P),
+    the buffer the kinds' ``backward`` writes ``dS/dZ`` into, and each kind group's cache.
+    """
+    B, P = V.shape[0], V.shape[2]
+    head = V.shape[1] if head is None else head
+    Z = fan_product(W, V, head, out=_view(work, "Zc", B))
+    Y = np.empty((B, pool.n_values, P), Z.dtype) if work is None else work["Yc"][:B]
+    D = np.empty_like(Z) if work is None else work["Dc"][:B]
+    caches = []
+    for sl, kind, rows, vals, exts in pool.groups:
+        seq = {"layout": layout} if getattr(kind, "sequential", False) else {}
+        if kind.n_extra:
+            caches.append(kind.values(Z[:, rows], Y[:, vals], D[:, rows], extra=extra[:, exts]
+                                      .reshape(B, sl.stop - sl.start, kind.n_extra), **seq))
+        else:
+            caches.append(kind.values(Z[:, rows], Y[:, vals], D[:, rows], **seq))
+    return Z, Y, D, caches
+
+
+def _covariances(sums, e_mean, sse, score, P):
+    """The normalised correlations ``C_o`` of every value (B, K, O), their per-value score
+    ``sum_o |C_o|`` and ``1 / sum E^2``, from ``sums = Y @ e_aug``."""
+    O = e_mean.shape[1]
+    n_mean = 1.0 / P if score == "c_code" else 1.0
+    inv_sse = (1.0 / sse)[:, None, None]
+    cor = sums[:, :, :O] - (sums[:, :, O:] * n_mean) * e_mean[:, None, :]
+    cor *= inv_sse
+    return cor, np.abs(cor).sum(axis=2), inv_sse
+
+
+def _pool_scores(per_value, pool):
+    """A candidate's score: its value's, or the mean over its values (B, K)."""
+    if pool.simple:
+        return per_value
+    B = per_value.shape[0]
+    return np.concatenate([per_value[:, g[3]].reshape(B, g[0].stop - g[0].start, -1)
+                           .sum(axis=2) / g[1].n_outputs for g in pool.groups], axis=1)
+
+
+def candidate_scores(V, W, pool, stats, score="c_code", head=None, extra=None, layout=None):
+    """The covariance scores of the pool's current weights against several residuals, from
+    one pass of values (:func:`candidate_values`): no slopes, nothing updated.
+
+    ``stats`` is a list of ``(e_aug, e_centred, e_mean, sse)`` tuples, from
+    :func:`error_stats` or :func:`subset_error_stats` (the candidates' score on a subset of
+    the patterns). Returns a list of ``(cor, scores)``, one per entry of ``stats``, as
+    :func:`candidate_terms` returns them.
+    """
+    P = V.shape[2]
+    Y = candidate_values(V, W, pool, None, head, extra, layout)[1]
+    out = []
+    for e_aug, _, e_mean, sse in stats:
+        cor, per_value, _ = _covariances(Y @ e_aug, e_mean, sse, score, P)
+        out.append((cor, _pool_scores(per_value, pool)))
+    return out
+
+
+def subset_error_stats(E, keep, score="c_code"):
+    """:func:`error_stats` of the patterns ``keep`` (bool (P,)) only, laid out over all ``P``
+    patterns: with these, :func:`candidate_terms` and :func:`candidate_scores` compute the
+    score of the kept patterns and its slope exactly, as if the others were absent.
+
+    The errors, the ones column of ``e_aug`` and the centred errors are zero on the other
+    patterns, so they add nothing to any sum; the mean and ``sum E^2`` are the kept
+    patterns'. ``score="c_code"`` subtracts ``mean(V) * mean(E)`` with ``mean(V) =
+    sum V / P`` (:func:`candidate_terms`), so ``e_mean`` is returned multiplied by
+    ``P / n_kept``, which makes that term the kept patterns' ``mean(V) * mean(E)``.
+    """
+    B, O, P = E.shape
+    keep = np.asarray(keep, bool)
+    n = int(keep.sum())
+    if n == 0:
+        raise ValueError("keep: no pattern kept")
+    w = keep.astype(E.dtype)
+    Ek = E * w
+    e_mean = Ek.sum(axis=2) / n
+    e_aug = np.empty((B, P, O + 1), dtype=E.dtype)
+    e_aug[:, :, :O] = _T(Ek)
+    e_aug[:, :, O] = w
+    e_centred = (E - e_mean[:, :, None]) * w
+    sse = np.einsum("bop,bop->b", Ek, Ek)
+    if score == "c_code":
+        e_mean = e_mean * (P / n)
+    return e_aug, e_centred, e_mean, sse
+
+
+def holdout_split(rng, P, fraction):
+    """Which of ``P`` patterns are held out (bool (P,)): ``round(fraction P)`` of them (at
+    least 1, at most ``P - 1``), drawn without replacement from ``rng`` (one permutation)."""
+    n = min(max(int(round(fraction * P)), 1), P - 1)
+    held = np.zeros(P, bool)
+    held[rng.permutation(P)[:n]] = True
+    return held
 
 
 def cascade2_terms(Y, e_aug, sse, G=None):
