@@ -28,8 +28,23 @@ Data sets (``--dataset``):
   images.  Read from the Debian package's files or ``--data-dir
   fashion_mnist=PATH``.
 
+``--label-noise F`` flips a fixed fraction ``F`` of the training labels (exactly
+``round(F n)`` of them, one draw from a fixed seed, the same for every seed; a
+two-class label becomes the other class, a multi-class one a different class
+drawn at random) and the same fraction of the validation labels (their own
+draw): the validation data are noisy like the training data, the test labels
+are the true ones.  Cascor then grows until it fits the noisy labels.
+
+``--retrain-patience P`` stops each round's retraining after ``P`` epochs
+without a better loss on the validation set (``OptimalBrainDamage(
+retrain_patience=P)``; the best epoch is put back; ``--retrain-epochs`` is the
+most a round trains); it needs validation data (``--select`` or
+``fashion_mnist``, which always has them).  ``--control`` adds the unpruned
+network given the same retraining rounds without pruning ("unpruned,
+retrained").
+
     python benchmarks/obd_cascade.py [--seeds 5] [--target 0.75] [--dataset digits]
-        [--methods 'obs (exact),magnitude'] [--select smallest]
+        [--methods 'obs (exact),magnitude'] [--select smallest] [--label-noise 0.1]
 """
 from __future__ import annotations
 
@@ -45,7 +60,7 @@ from structlearn.cascor import CascadeCorrelation
 from structlearn.datasets import train_test_split, two_spirals
 from structlearn.obd import OptimalBrainDamage
 from structlearn.optim import Adam
-from structlearn.train import evaluate
+from structlearn.train import evaluate, train
 
 #: name -> (criterion, hessian, obs_blocks)
 METHODS = {"obd (lm)": ("obd", "lm", "full"), "obd (full)": ("obd", "full", "full"),
@@ -54,6 +69,30 @@ METHODS = {"obd (lm)": ("obd", "lm", "full"), "obd (full)": ("obd", "full", "ful
            "obs (unit full)": ("obs", "full", "unit"),
            "obs (layer exact)": ("obs", "exact", "layer"),
            "magnitude": ("magnitude", "lm", "full"), "random": ("random", "lm", "full")}
+
+
+def flip_labels(y, fraction, rng):
+    """``y`` with exactly ``round(fraction * len(y))`` labels changed, at positions drawn
+    from ``rng``: a label becomes another class of ``y`` (the other one for two classes,
+    one drawn at random for more).  Returns ``(y_noisy, flipped positions)``."""
+    y = np.asarray(y)
+    classes = np.unique(y)
+    n = int(round(fraction * len(y)))
+    idx = np.sort(rng.choice(len(y), size=n, replace=False))
+    noisy = y.copy()
+    for i in idx:
+        noisy[i] = rng.choice(classes[classes != y[i]])
+    return noisy, idx
+
+
+def add_label_noise(d, fraction, seed=12345):
+    """Flip ``fraction`` of the training and of the validation labels of ``d`` (fixed draws:
+    ``seed`` and ``seed + 1``); the test labels stay the true ones."""
+    d.y_train_true = d.y_train
+    d.y_train, d.flipped_train = flip_labels(d.y_train, fraction, np.random.default_rng(seed))
+    if d.y_val is not None:
+        d.y_val, d.flipped_val = flip_labels(d.y_val, fraction, np.random.default_rng(seed + 1))
+    return d
 
 
 def _two_spirals(with_validation):
@@ -97,7 +136,10 @@ def _fashion(n_train, n_val):
                            source=d.info.get("dataset_source"))
 
 
-def main():
+CONTROL = "unpruned, retrained"
+
+
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--target", type=float, default=0.75)
@@ -117,20 +159,28 @@ def main():
     ap.add_argument("--data-dir", action="append", default=[], metavar="NAME=PATH")
     ap.add_argument("--select", choices=("last", "best", "smallest"), default="last",
                     help="the stopping point: the target (last), or chosen on validation data")
+    ap.add_argument("--label-noise", type=float, default=0.0,
+                    help="fraction of the training (and validation) labels flipped")
+    ap.add_argument("--retrain-patience", type=int, default=None,
+                    help="stop each retraining on the validation loss (needs validation data)")
+    ap.add_argument("--control", action="store_true",
+                    help="also retrain the unpruned network for the same rounds, unpruned")
     ap.add_argument("--json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     set_data_dirs(args.data_dir)
     methods = {n: METHODS[n] for n in args.methods.split(",")}
-    validate = args.select != "last"
+    validate = args.select != "last" or args.retrain_patience is not None
     if args.dataset == "digits":
         d = _digits(validate)
     elif args.dataset == "fashion_mnist":
         d = _fashion(args.n_train, args.n_val)
     else:
         d = _two_spirals(validate)
+    if args.label_noise:
+        add_label_noise(d, args.label_noise)
     max_units = args.max_units or (10 if args.dataset == "fashion_mnist" else 50)
     validation = (d.X_val, d.y_val) if validate else None
-    print(f"{args.dataset}: train {len(d.X_train)}, validation "
+    print(f"{args.dataset}: label noise {args.label_noise:.0%}, train {len(d.X_train)}, validation "
           f"{0 if d.X_val is None else len(d.X_val)}, test {len(d.X_test)}, "
           f"{d.X_train.shape[1]} inputs", flush=True)
     rows = []
@@ -161,22 +211,49 @@ def main():
                                    prune_fraction=args.prune_fraction,
                                    retrain_epochs=args.retrain_epochs, frozen=args.frozen,
                                    select=args.select, loss="mse", optimizer=Adam(lr=args.lr),
+                                   retrain_patience=args.retrain_patience,
                                    callbacks=(record,), rng=seed)
             m.fit(d.X_train, d.y_train, network=net, validation=validation)
             p = m.network_
             row[name] = dict(weights_left=m.weights_left_, hidden_units=p.n_hidden_units,
                              fraction_left=m.weights_left_ / m.initial_weights_,
-                             rounds=m.n_rounds_, train_accuracy=m.score(d.X_train, d.y_train),
+                             rounds=m.n_rounds_, epochs=m.n_epochs_,
+                             train_accuracy=m.score(d.X_train, d.y_train),
                              test_accuracy=m.score(d.X_test, d.y_test),
                              seconds=time.perf_counter() - t0, path=path)
             if d.X_val is not None:
                 row[name]["val_accuracy"] = m.score(d.X_val, d.y_val)
+        if args.control:
+            # the unpruned network, retrained as often as the first criterion's path has rounds
+            t0 = time.perf_counter()
+            rounds = len(row[next(iter(methods))]["path"]) - 1
+            ctl = net.copy()
+            for k, blk in enumerate(ctl.blocks):
+                if not blk.trainable and args.frozen == "unfreeze":
+                    ctl.freeze(k, frozen=False)
+            opt = Adam(lr=args.lr)
+            stop = (dict(validation=(d.X_val, d.y_val), early_stopping=args.retrain_patience,
+                         restore_best=True) if args.retrain_patience else {})
+            epochs = 0
+            for _ in range(rounds):
+                epochs += train(ctl, d.X_train, d.y_train, loss="mse", optimizer=opt,
+                      epochs=args.retrain_epochs, rng=seed, progress=False,
+                      targets=cc.target_info_, **stop).epochs
+            row[CONTROL] = dict(weights_left=row["weights"], hidden_units=ctl.n_hidden_units,
+                                fraction_left=1.0, rounds=rounds, epochs=epochs,
+                                train_accuracy=evaluate(ctl, d.X_train, d.y_train,
+                                                        targets=cc.target_info_)["score"],
+                                test_accuracy=evaluate(ctl, d.X_test, d.y_test,
+                                                       targets=cc.target_info_)["score"],
+                                seconds=time.perf_counter() - t0, path=[])
         rows.append(row)
         print(f"seed {seed}: {row['hidden_units']} units, {row['weights']} weights, test "
               f"{row['test_accuracy']:.3f} -> " + ", ".join(
                   f"{n} {row[n]['test_accuracy']:.3f} ({row[n]['weights_left']} w, "
                   f"train {row[n]['train_accuracy']:.3f}, {row[n]['seconds']:.0f} s)"
                   for n in methods), flush=True)
+    if args.control:
+        methods[CONTROL] = None
     base = np.mean([r["test_accuracy"] for r in rows])
     print(f"\nmean over {args.seeds} seeds (unpruned test accuracy {base:.4f}, train "
           f"{np.mean([r['train_accuracy'] for r in rows]):.3f}, weights "
@@ -196,7 +273,7 @@ def main():
         # the smaller network (what select="best" returns)
         other = "best" if args.select == "smallest" else "smallest"
         print(f"\nthe same paths, chosen by select={other!r}:")
-        for n in methods:
+        for n in (n for n in methods if n != CONTROL):
             picks = []
             for r in rows:
                 path = r[n]["path"]
@@ -212,7 +289,9 @@ def main():
                   f">= unpruned on {int(ok.sum())}/{len(rows)}")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(dict(args=vars(args), rows=rows), fh, indent=1)
+            noise = {k: getattr(d, k).tolist() for k in ("flipped_train", "flipped_val")
+                     if hasattr(d, k)}
+            json.dump(dict(args=vars(args), rows=rows, **noise), fh, indent=1)
 
 
 if __name__ == "__main__":

@@ -248,6 +248,12 @@ class OptimalBrainDamage(Estimator):
     retrain_epochs : int, default 20
         Training epochs after each round (0: no retraining, the paper's Fig. 1
         setting).  Ours; problem dependent.
+    retrain_patience : int, optional
+        Stop each round's retraining after this many epochs without improvement
+        of the validation loss (the training loss when no ``validation`` is
+        given) and put back the weights of its best epoch; ``retrain_epochs`` is
+        then the most a round trains.  Default None: every round trains
+        ``retrain_epochs`` (ours).
     final_epochs : int, default 0
         Extra training epochs after the last round.
     hessian : {"lm", "full", "exact"}, optional
@@ -377,6 +383,7 @@ class OptimalBrainDamage(Estimator):
         "target_fraction": [Interval(float, 0, 1, closed="left")],
         "prune_fraction": [Interval(float, 0, 1, closed="right")],
         "retrain_epochs": [Interval(int, 0)],
+        "retrain_patience": [None, Interval(int, 1)],
         "final_epochs": [Interval(int, 0)],
         "hessian": [None, Options(*HESSIAN_MODES)],
         "damping": [Interval(float, 0)],
@@ -406,7 +413,7 @@ class OptimalBrainDamage(Estimator):
                  retrain_epochs=20, final_epochs=0, hessian=None, damping=1e-4,
                  obs_blocks="full", ranking="global",
                  prune_units=True, frozen="keep", tolerance=None, tolerance_metric="auto",
-                 select="last", max_rounds=None,
+                 select="last", max_rounds=None, retrain_patience=None,
                  hidden_layer_sizes=(30,), activation="tanh", output=None, task="auto",
                  epochs=None, loss=None, optimizer="adam", batch_size=None, dtype=None,
                  callbacks=(), rng=None):
@@ -425,6 +432,7 @@ class OptimalBrainDamage(Estimator):
         self.tolerance_metric = tolerance_metric
         self.select = select
         self.max_rounds = max_rounds
+        self.retrain_patience = retrain_patience
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.output = output
@@ -524,9 +532,12 @@ class OptimalBrainDamage(Estimator):
 
         def retrain(epochs, phase):
             if epochs > 0:
+                stop = dict(early_stopping=self.retrain_patience, restore_best=True,
+                            validation=None if val is None else (Xv, Tv))
                 train(net, X, T, loss=loss, optimizer=optimizer, epochs=epochs,
                       batch_size=self.batch_size, rng=rng, history=history, phase=phase,
-                      epoch_offset=history.epochs, progress=False, targets=info)
+                      epoch_offset=history.epochs, progress=False, targets=info,
+                      **(stop if phase == "retrain" and self.retrain_patience else {}))
 
         retrain(epochs, "train")
         if self.frozen == "unfreeze":

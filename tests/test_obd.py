@@ -574,3 +574,30 @@ def test_select_chooses_the_stopping_point_on_validation_data():
         assert best.history_.events_of("selected")[0]["round"] == best.n_rounds_
     with pytest.raises(ValueError, match="select"):
         OptimalBrainDamage(select="first", **kw).fit(X, y)
+
+
+def test_retrain_patience_stops_each_retraining_on_the_validation_loss():
+    """retrain_patience: each round's retraining stops after that many epochs without a better
+    validation loss, with the best epoch's weights put back; retrain_epochs is the most."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    flip = rng.random(60) < 0.3  # noisy training labels: retraining overfits, then stops
+    Xv, yv = X[60:], y[60:]
+    X, y = X[:60], np.where(flip, 1 - y[:60], y[:60])
+    kw = dict(hidden_layer_sizes=(16,), epochs=200, retrain_epochs=300, target_fraction=0.5,
+              prune_fraction=0.2, loss="mse", optimizer=Adam(lr=0.05), rng=0)
+    fixed = OptimalBrainDamage(**kw).fit(X, y, validation=(Xv, yv))
+    stopped = OptimalBrainDamage(retrain_patience=5, **kw).fit(X, y, validation=(Xv, yv))
+    rows = [r for r in stopped.history_.rows if r["phase"] == "retrain"]
+    per_round = len(rows) / stopped.n_rounds_
+    assert stopped.n_rounds_ == fixed.n_rounds_
+    assert per_round < 300  # stopped early
+    start = 0
+    for ev in stopped.history_.events_of("weights_pruned"):
+        # the restored epoch's validation loss is the best this round's retraining saw
+        seen = [r["val_loss"] for r in rows if start < r["epoch"] <= ev["epoch"]]
+        assert seen and ev["val_loss"] == pytest.approx(min(seen), rel=1e-9)
+        start = ev["epoch"]
+    with pytest.raises(ValueError, match="retrain_patience"):
+        OptimalBrainDamage(retrain_patience=0, **kw).fit(X, y)
