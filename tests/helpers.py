@@ -74,3 +74,15 @@ def small_estimator(name):
                                          epochs=20, batch_size=16, lr=0.02, dtype=np.float64,
                                          rng=0),
     }[name]()
+
+
+def benchmark_script(name):
+    """The script ``benchmarks/<name>.py`` loaded as a module (the scripts are not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

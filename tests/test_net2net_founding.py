@@ -1,22 +1,17 @@
 """The founding-document experiment script (benchmarks/net2net_founding.py) with a tiny budget."""
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-pytest.importorskip("sklearn")
+from helpers import benchmark_script
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "net2net_founding.py"
+pytest.importorskip("sklearn")
 
 
 @pytest.fixture(scope="module")
 def founding():
-    spec = importlib.util.spec_from_file_location("net2net_founding", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return benchmark_script("net2net_founding")
 
 
 def test_budgets_scale_the_founding_epochs(founding):

@@ -1,20 +1,15 @@
 """benchmarks/obd_cascade.py: the label-noise option and a tiny run of the script."""
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "obd_cascade.py"
+from helpers import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("obd_cascade", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return benchmark_script("obd_cascade")
 
 
 @pytest.mark.parametrize("n_classes", [2, 10])

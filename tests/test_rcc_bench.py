@@ -1,33 +1,22 @@
 """The Morse benchmark of Recurrent Cascade-Correlation: its settings, the incremental lessons,
 and the two scripts that report them (benchmarks/rcc_paper.py, benchmarks/rcc_morse_sweep.py)."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from helpers import benchmark_script
 from structlearn.bench.rcc_trials import MORSE_SETTINGS, PORT_MORSE_SETTINGS, rcc_trial
 from structlearn.cascor import RecurrentCascadeCorrelation
 from structlearn.datasets_sequences import MORSE_LESSONS, morse
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _script(name):
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
 
 @pytest.fixture(scope="module")
 def sweep():
-    return _script("rcc_morse_sweep")
+    return benchmark_script("rcc_morse_sweep")
 
 
 @pytest.fixture(scope="module")
 def paper():
-    return _script("rcc_paper")
+    return benchmark_script("rcc_paper")
 
 
 def test_morse_settings_are_the_ports_with_cascor1_lisp_change_thresholds():
