@@ -24,9 +24,11 @@ times f: 75/50/125 epochs become round(75 f) / round(50 f) / their sum).
 A reduced run says so in its report.
 
 The study of why students lose (``--ablation``) runs named variants of the
-student recipe (noise, learning rate after widening, optimizer state carried
-over the widening) on the same teachers and scratch runs, and tabulates warm
-minus scratch accuracy at equal total epochs; ``--scale standard`` (per-pixel
+student recipe (noise, learning rate after widening and its schedule --
+``--student-lr-schedule cosine`` decays it from ``--student-lr-factor`` to
+``--student-lr-floor`` --, optimizer state carried over the widening) on the
+same teachers and scratch runs, and tabulates warm minus scratch accuracy at
+equal total epochs; ``--scale standard`` (per-pixel
 z-scores), ``--early-stopping P`` (students and scratch) and
 ``--teacher-early-stopping P`` (grow from the teacher at its validation-loss
 minimum) apply to a whole run.  The report ends with the saving S at a target
@@ -86,7 +88,29 @@ VARIANTS = {
     "Adam carried lr x1": dict(optimizer_state="carry", student_lr_factor=1.0),
     "lr x1 no noise": dict(student_lr_factor=1.0, noise=0.0),
     "lr x0.3 noise 0.1": dict(student_lr_factor=0.3, noise=0.1),
+    # a decaying rate after widening (the warm restart of SGDR, Loshchilov & Hutter 2017):
+    # cosine from student_lr_factor x the teacher's rate down to student_lr_floor x it over
+    # the student's epochs
+    "cosine x1-x0.01": dict(student_lr_factor=1.0, student_lr_schedule="cosine",
+                            student_lr_floor=0.01),
+    "cosine x0.3-x0.01": dict(student_lr_factor=0.3, student_lr_schedule="cosine",
+                              student_lr_floor=0.01),
 }
+
+
+def lr_schedule(lr, epochs, *, start=0.1, floor=0.01, kind="constant"):
+    """The student's Adam rate for each of its ``epochs`` (epoch 1 first).
+
+    ``"constant"``: ``lr * start`` throughout.  ``"cosine"``: from ``lr * start`` at the first
+    epoch down to ``lr * floor`` at the last, half a cosine period (SGDR's warm restart)."""
+    if kind == "constant":
+        return [lr * start] * epochs
+    if kind != "cosine":
+        raise ValueError(f"student_lr_schedule: expected 'constant' or 'cosine', got {kind!r}")
+    if epochs == 1:
+        return [lr * start]
+    half = 0.5 * (1.0 + np.cos(np.pi * np.arange(epochs) / (epochs - 1)))  # 1 -> 0
+    return [float(lr * (floor + (start - floor) * c)) for c in half]
 
 
 # ------------------------------------------------------------------ data
@@ -130,19 +154,31 @@ def load_data(spec, *, subset=None, test_subset=None, val_fraction=0.1, scale="u
 
 
 # ------------------------------------------------------------------ runs
-def _fit(net, data, optimizer, epochs, seed, early_stopping=None):
-    """Train in place; per-epoch validation and test accuracy; final accuracies."""
+def _fit(net, data, optimizer, epochs, seed, early_stopping=None, lrs=None):
+    """Train in place; per-epoch validation and test accuracy; final accuracies.
+
+    ``lrs``: the optimizer's rate for each epoch (a schedule), set before the epoch; one
+    ``train`` call with one optimizer, so the Adam moments and step count carry over between
+    epochs exactly as with a constant rate (and the shuffling is the same)."""
     test_curve = []
+    used = []
+    if lrs is not None:
+        optimizer.lr = lrs[0]
 
     def add_test(epoch, network, history):
         test_curve.append(evaluate(network, data["Xt"], data["yt"])["accuracy"])
+        if lrs is not None:
+            used.append(float(optimizer.lr))
+            if len(used) < len(lrs):
+                optimizer.lr = lrs[len(used)]  # the rate of the next epoch
         return False
 
     h = train(net, data["X"], data["y"], optimizer=optimizer, epochs=epochs, batch_size=128,
               validation=(data["Xv"], data["yv"]), rng=seed, callbacks=[add_test],
               progress=False, early_stopping=early_stopping)
     val_curve = [r["val_accuracy"] for r in h.rows]
-    return dict(val_curve=val_curve, test_curve=test_curve, epochs=len(val_curve),
+    extra = {} if lrs is None else dict(lr_curve=used)
+    return dict(val_curve=val_curve, test_curve=test_curve, epochs=len(val_curve), **extra,
                 train_accuracy=evaluate(net, data["X"], data["y"])["accuracy"],
                 val_accuracy=evaluate(net, data["Xv"], data["yv"])["accuracy"],
                 test_accuracy=evaluate(net, data["Xt"], data["yt"])["accuracy"],
@@ -162,11 +198,19 @@ def teacher_run(data, seed, teacher_epochs, lr=1e-3, early_stopping=None):
 
 def student_runs(data, teacher, t_opt, seed, student_epochs, *, sizes=SIZES, lr=1e-3,
                  student_lr_factor=0.1, noise=0.01, optimizer_state="fresh",
+                 student_lr_schedule="constant", student_lr_floor=0.01,
                  early_stopping=None, teacher_continued=True, offset=0):
-    """The Net2Net students of every size (and the teacher continued at the student rate)."""
+    """The Net2Net students of every size (and the teacher continued at the student rate).
+
+    ``student_lr_schedule="cosine"``: the rate decays from ``lr * student_lr_factor`` to
+    ``lr * student_lr_floor`` over the student epochs, for the students and the teacher
+    continued alike (``lr_schedule``)."""
     rows = []
     rng = np.random.default_rng([seed, 1])
     s_lr = lr * student_lr_factor
+    lrs = None if student_lr_schedule == "constant" else lr_schedule(
+        lr, student_epochs, start=student_lr_factor, floor=student_lr_floor,
+        kind=student_lr_schedule)
 
     def optimizer():
         if optimizer_state == "carry":
@@ -180,13 +224,13 @@ def student_runs(data, teacher, t_opt, seed, student_epochs, *, sizes=SIZES, lr=
     if teacher_continued:
         cont = teacher.copy()
         row = _fit(cont, data, optimizer(), student_epochs, int(rng.integers(2 ** 31)),
-                   early_stopping)
+                   early_stopping, lrs)
         row.update(method="teacher_continued", arch="100-100", offset=offset)
         rows.append(row)
     for sizes_k in sizes:
         net = grow(teacher, sizes_k, noise=noise or None, rng=int(rng.integers(2 ** 31)))
         row = _fit(net, data, optimizer(), student_epochs, int(rng.integers(2 ** 31)),
-                   early_stopping)
+                   early_stopping, lrs)
         row.update(method="net2net", arch="-".join(map(str, sizes_k)), offset=offset)
         rows.append(row)
     return rows
@@ -304,7 +348,9 @@ def report(runs, args, budget):
              + f"; {runs['n_train']} training / {runs['n_val']} validation / {runs['n_test']} test "
              f"images" + (f" (**subset** of the training set: --subset {args.subset})"
                           if args.subset else "")
-             + f"; {len(runs['seeds'])} seeds; students at lr x{args.student_lr_factor}, noise "
+             + f"; {len(runs['seeds'])} seeds; students at lr x{args.student_lr_factor}"
+             + (f" cosine-decayed to x{args.student_lr_floor}"
+                if args.student_lr_schedule == "cosine" else "") + ", noise "
              f"{args.noise}, Adam state {args.optimizer_state}"
              + (f", input scaling {args.scale}" if args.scale != "unit" else "")
              + (f", early stopping {args.early_stopping}" if args.early_stopping else "")
@@ -416,7 +462,9 @@ def budgets(scale):
 
 def run_founding(args, data, budget):
     student_opts = dict(student_lr_factor=args.student_lr_factor, noise=args.noise,
-                        optimizer_state=args.optimizer_state, early_stopping=args.early_stopping)
+                        optimizer_state=args.optimizer_state, early_stopping=args.early_stopping,
+                        student_lr_schedule=args.student_lr_schedule,
+                        student_lr_floor=args.student_lr_floor)
     per_seed = []
     for seed in range(args.seeds):
         t0 = time.perf_counter()
@@ -446,7 +494,9 @@ def run_ablation(args, data, budget, variants):
                                early_stopping=args.early_stopping)
         for name, opts in variants.items():
             o = dict(student_lr_factor=args.student_lr_factor, noise=args.noise,
-                     optimizer_state=args.optimizer_state, early_stopping=args.early_stopping)
+                     optimizer_state=args.optimizer_state, early_stopping=args.early_stopping,
+                     student_lr_schedule=args.student_lr_schedule,
+                     student_lr_floor=args.student_lr_floor)
             o.update(opts)
             rows = student_runs(data, teacher, t_opt, seed, budget["student"], sizes=sizes,
                                 offset=budget["teacher"], **o)
@@ -503,6 +553,10 @@ def parse_args(argv=None):
     p.add_argument("--student-epochs", type=int, default=None,
                    help="override the (scaled) student budget")
     p.add_argument("--student-lr-factor", type=float, default=0.1)
+    p.add_argument("--student-lr-schedule", choices=("constant", "cosine"), default="constant",
+                   help="cosine: the student rate decays from --student-lr-factor to "
+                   "--student-lr-floor (x the teacher's rate) over the student epochs")
+    p.add_argument("--student-lr-floor", type=float, default=0.01)
     p.add_argument("--noise", type=float, default=0.01)
     p.add_argument("--optimizer-state", choices=("fresh", "carry"), default="fresh")
     p.add_argument("--scale", choices=("unit", "standard"), default="unit",

@@ -113,3 +113,34 @@ def test_early_stopping_options_are_stated(founding, tmp_path):
     assert all(r["epochs"] <= 9 for r in s["rows"])
     text = (tmp_path / "report.md").read_text()
     assert "teacher early stopping 1" in text and "early stopping 1" in text
+
+
+def test_cosine_schedule_rates(founding):
+    """The decaying student rate: from start x lr at the first epoch to floor x lr at the last."""
+    lrs = founding.lr_schedule(1e-3, 5, start=1.0, floor=0.01, kind="cosine")
+    half = [1.0, (1 + np.sqrt(0.5)) / 2, 0.5, (1 - np.sqrt(0.5)) / 2, 0.0]  # (1 + cos) / 2
+    np.testing.assert_allclose(np.asarray(lrs) / 1e-3, [0.01 + 0.99 * c for c in half])
+    assert all(a > b for a, b in zip(lrs, lrs[1:]))
+    assert founding.lr_schedule(1e-3, 3, start=0.1, kind="constant") == [1e-4] * 3
+    assert founding.lr_schedule(1e-3, 1, start=0.3, floor=0.01, kind="cosine") == [3e-4]
+    with pytest.raises(ValueError):
+        founding.lr_schedule(1e-3, 3, kind="step")
+
+
+def test_cosine_variant_sets_the_rate_each_epoch(founding, tmp_path):
+    """Students and the teacher continued train under the same schedule, one rate per epoch."""
+    res = founding.main(["--data", "digits8x8", "--out", str(tmp_path), "--seeds", "1",
+                         "--subset", "400", "--teacher-epochs", "2", "--student-epochs", "4",
+                         "--ablation", "--variants", "baseline,cosine x1-x0.01"])
+    want = founding.lr_schedule(1e-3, 4, start=1.0, floor=0.01, kind="cosine")
+    rows = res["cosine x1-x0.01"][0]["rows"]
+    trained = [r for r in rows if r["method"] in ("net2net", "teacher_continued")]
+    assert {r["method"] for r in trained} == {"net2net", "teacher_continued"}
+    for r in trained:
+        np.testing.assert_allclose(r["lr_curve"], want)
+        assert r["epochs"] == 4 and len(r["test_curve"]) == 4
+    # the constant recipe records no schedule; scratch is shared by both variants
+    assert all("lr_curve" not in r for r in res["baseline"][0]["rows"])
+    scratch = [r for r in rows if r["method"] == "scratch"]
+    assert scratch == [r for r in res["baseline"][0]["rows"] if r["method"] == "scratch"]
+    assert "| cosine x1-x0.01 |" in (tmp_path / "ablation.md").read_text()
