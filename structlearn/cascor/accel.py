@@ -19,8 +19,7 @@ per-phase history, the covariance objective, and units and outputs of the code's
 (symmetric sigmoid, sigmoid, tanh, Gaussian; linear outputs); anything else runs the numpy path.
 ``fit_trials(accelerate=True)`` runs its trials one at a time through the kernels. Every
 kernel's arithmetic is plain IEEE arithmetic in an order written here (no ``fastmath``: the
-compiler may not reorder or fuse it), so the bits depend on no vector width; only the other
-units' ``exp`` and ``tanh`` are the C library's.
+compiler may not reorder it); the other units' ``exp`` and ``tanh`` are the C library's.
 """
 from __future__ import annotations
 
