@@ -136,6 +136,11 @@ def test_error_row_then_resume_retries_only_errors(fake, tmp_path):
     ok = rows[0]
     assert ok["test_accuracy"] == 0.5 and ok["hidden_units"] == 1 and ok["params"]["calls_log"]
     assert ok["env"]["numpy"] == np.__version__ and ok["wall_time"] >= 0
+    # the BLAS build is recorded: bits are reproducible on the same build and kernels only
+    from threadpoolctl import threadpool_info
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert ok["env"]["blas"] == (None if not blas else " ".join(
+        str(blas[0][k]) for k in ("internal_api", "version", "architecture") if blas[0].get(k)))
     assert ok["trial_id"] == todo[0].trial_id and ok["error"] is None
 
     marker.unlink()

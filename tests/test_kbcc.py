@@ -262,3 +262,31 @@ def test_the_report_draws_the_decision_regions_of_kbcc_trials(tmp_path):
               progress=False)
     write_report(tmp_path)
     assert "decision_rectangle.png" in os.listdir(tmp_path / "figures")
+
+
+@pytest.mark.parametrize("copies", [1, 2])
+def test_a_trials_source_values_and_slopes_do_not_depend_on_its_batch(rectangle_source, copies):
+    """What ``fit_trials`` giving ``fit``'s bits rests on, for a source kind: a trial's values
+    and ``dS/dZ`` are the same bits alone and in batches of 2 and 3. (BLAS rounds a row of a
+    matrix-vector product by the operand's memory order and, for some fan-ins, by its number
+    of rows; with OpenBLAS 0.3.31 a source run over the whole batch's rows broke this, and
+    this test failed, with one copy per kind.)"""
+    X, _, source = rectangle_source
+    types, _ = knowledge_pool({"rect": source}, X=X, copies=2)
+    kind = next(t for t in types if isinstance(t, SourceKind))
+    rng = np.random.default_rng(0)
+    P = len(X)                                     # 121 rows: not a multiple of a kernel's
+    R, M = copies * kind.n_rows, copies * kind.n_outputs
+    Z = rng.uniform(-1.0, 2.0, (3, R, P)) / kind.gain     # the grid's range and beyond
+    G = rng.standard_normal((3, M, P))
+    alone = []
+    for b in range(3):
+        Y = np.empty((1, M, P))
+        cache = kind.values(Z[b:b + 1], Y, None)
+        alone.append((Y[0], kind.backward(cache, G[b:b + 1])[0]))
+    for B in (2, 3):
+        Y = np.empty((B, M, P))
+        dZ = kind.backward(kind.values(Z[3 - B:], Y, None), G[3 - B:])
+        for i, b in enumerate(range(3 - B, 3)):
+            np.testing.assert_array_equal(Y[i], alone[b][0])
+            np.testing.assert_array_equal(dZ[i], alone[b][1])

@@ -483,15 +483,16 @@ def _environment_md(rows):
         env = r.get("env") or {}
         key = json.dumps(env, sort_keys=True)
         envs.setdefault(key, [env, 0])[1] += 1
-    out = ["| structlearn | git commit | numpy | python | platform | CPUs | trials |",
-           "|---|---|---|---|---|---:|---:|"]
+    out = ["| structlearn | git commit | numpy | BLAS | python | platform | CPUs | trials |",
+           "|---|---|---|---|---|---|---:|---:|"]
     for env, n in envs.values():
         commit = env.get("git_commit")
         commit = (str(commit)[:12] + (" (modified)" if env.get("git_dirty") else "")) \
             if commit else "–"
         out.append(f"| {env.get('structlearn', '–')} | {commit} | {env.get('numpy', '–')} | "
-                   f"{env.get('python', '–')} | {_md_escape(env.get('platform', '–'))} | "
-                   f"{env.get('cpu_count', '–')} | {n} |")
+                   f"{_md_escape(env.get('blas') or '–')} | {env.get('python', '–')} | "
+                   f"{_md_escape(env.get('platform', '–'))} | {env.get('cpu_count', '–')} | "
+                   f"{n} |")
     return "\n".join(out)
 
 
@@ -573,7 +574,10 @@ def write_report(out_dir, *, figures=True, warn=None) -> str:
                 current = ds
             md += [f"![{title}]({rel})", ""]
     md += ["## Failed trials", "", _errors_md(rows), "## Environment", "", _environment_md(rows),
-           ""]
+           "", "A trial's numbers are reproduced bit for bit on the same numpy, BLAS build and "
+           "CPU kernels; with another BLAS build or CPU some products round differently in "
+           "the last bit and training takes another path from there (per-seed figures "
+           "change, means over seeds move within their spread).", ""]
     runs = _runs_md(out_dir)
     if runs:
         md += ["## Runs", "", runs, ""]

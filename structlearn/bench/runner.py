@@ -137,8 +137,29 @@ def _git_commit():
         return None, None
 
 
+def blas_build() -> str | None:
+    """The BLAS numpy runs on, with its version and the CPU kernels it chose, e.g.
+    ``"openblas 0.3.31.188.0 Haswell"`` (None if none is found).
+
+    Why it is recorded: trained networks are bit-reproducible on the same BLAS build and
+    kernels only. Another build (a numpy upgrade) or another CPU (OpenBLAS picks its
+    kernels at run time) rounds some products differently in the last bit, and training
+    follows another trajectory from there: per-seed results change, means over seeds move
+    within their spread.
+    """
+    import numpy  # noqa: F401  (loads numpy's BLAS so that threadpoolctl sees it)
+    from threadpoolctl import threadpool_info
+
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas":
+            parts = [lib.get("internal_api"), lib.get("version"), lib.get("architecture")]
+            return " ".join(str(p) for p in parts if p)
+    return None
+
+
 def environment() -> dict:
-    """What ran the trial: versions, platform, CPU count, git commit (cached per process)."""
+    """What ran the trial: versions (numpy's BLAS build included), platform, CPU count, git
+    commit (cached per process)."""
     if not _ENV_CACHE:
         import numpy
 
@@ -146,9 +167,9 @@ def environment() -> dict:
 
         commit, dirty = _git_commit()
         _ENV_CACHE.update(structlearn=structlearn.__version__, numpy=numpy.__version__,
-                          python=platform.python_version(), platform=platform.platform(),
-                          machine=platform.machine(), cpu_count=os.cpu_count(),
-                          git_commit=commit, git_dirty=dirty)
+                          blas=blas_build(), python=platform.python_version(),
+                          platform=platform.platform(), machine=platform.machine(),
+                          cpu_count=os.cpu_count(), git_commit=commit, git_dirty=dirty)
     return dict(_ENV_CACHE)
 
 

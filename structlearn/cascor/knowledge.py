@@ -13,7 +13,7 @@ A source candidate here (:class:`SourceKind`) is a frozen network ``f_s`` (``n_s
 ``m`` outputs) behind a trainable linear *projection* ``W_c`` (``n_s`` rows over the fan-in:
 bias, inputs, installed units' outputs), with values ``V_c(p) = f_s(W_c z_p)``. The executor
 forms every candidate's net inputs ``W_c z_p`` in its one product, so the kind only runs the
-source: its values are one forward pass over all copies, trials and patterns at once, and its
+source: its values are one forward pass per trial over all copies and patterns, and its
 slope one vector-Jacobian product back through the source (:meth:`Network.vjp`, the shared
 network's own pass), ``dS/dW_c = sum_p [J_s(W_c z_p)^T delta_p] z_p^T`` with the last product
 done by the executor. The details below are structlearn's choices where the paper body was
@@ -193,29 +193,45 @@ class SourceKind(CandidateKind):
         w /= self.gain
 
     def _patterns(self, Z):
-        """(B, n * n_s, P) net inputs -> (B * n * P, n_s) input rows of the source."""
-        B, R, P = Z.shape
+        """(n * n_s, P) net inputs of one trial -> (n * P, n_s) input rows of the source, in
+        C order (see :meth:`values`)."""
+        R, P = Z.shape
         n = R // self.n_rows
-        return Z.reshape(B, n, self.n_rows, P).transpose(0, 1, 3, 2).reshape(-1, self.n_rows)
+        rows = Z.reshape(n, self.n_rows, P).transpose(0, 2, 1).reshape(-1, self.n_rows)
+        return np.ascontiguousarray(rows)
 
     def values(self, Z, Y, D):
-        """One forward pass of the source over every copy, trial and pattern."""
+        """One forward pass of the source per trial, over its copies and patterns.
+
+        Why per trial, and why the rows are made C-ordered: BLAS rounds a row of a
+        matrix-vector product differently with the operand's memory order (the reshape
+        above is a column-major view for one copy, a row-major copy for several) and, for
+        some fan-ins, with the number of rows (OpenBLAS 0.3.31). Run over the whole batch's
+        ``B * n * P`` rows, a trial got other bits in a batch than alone, and ``fit_trials``
+        must give ``fit``'s bits. Here every call has a trial's ``n * P`` rows in C order,
+        whatever the batch.
+        """
         B, R, P = Z.shape
         n = R // self.n_rows
-        X = self._patterns(Z) * self.gain
-        out = self.net.forward(X)                               # (B n P, m)
-        Y[...] = out.reshape(B, n, P, self.n_outputs).transpose(0, 1, 3, 2) \
-            .reshape(B, n * self.n_outputs, P)
+        m = self.n_outputs
+        X = [self._patterns(Z[b]) * self.gain for b in range(B)]
+        for b in range(B):
+            out = self.net.forward(X[b])                        # (n P, m), the workspace
+            Y[b] = out.reshape(n, P, m).transpose(0, 2, 1).reshape(n * m, P)
         return X, (B, n, P)
 
     def backward(self, cache, G):
-        """``dS/dZ`` by one vector-Jacobian product through the frozen source."""
+        """``dS/dZ`` by one vector-Jacobian product per trial through the frozen source
+        (per trial for the reason given in :meth:`values`)."""
         X, (B, n, P) = cache
         m = self.n_outputs
-        dY = G.reshape(B, n, m, P).transpose(0, 1, 3, 2).reshape(-1, m)
-        dX = self.net.vjp(X, dY) * self.gain                    # (B n P, n_s)
-        return dX.reshape(B, n, P, self.n_rows).transpose(0, 1, 3, 2) \
-            .reshape(B, n * self.n_rows, P).astype(G.dtype, copy=False)
+        dZ = np.empty((B, n * self.n_rows, P), G.dtype)
+        for b in range(B):
+            dY = G[b].reshape(n, m, P).transpose(0, 2, 1).reshape(-1, m)
+            dX = self.net.vjp(X[b], dY) * self.gain              # (n P, n_s)
+            dZ[b] = dX.reshape(n, P, self.n_rows).transpose(0, 2, 1) \
+                .reshape(n * self.n_rows, P)
+        return dZ
 
     def crossings(self, fan_in):
         """The projection's weights plus the source's own, per pattern."""
