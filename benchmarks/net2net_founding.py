@@ -26,9 +26,11 @@ A reduced run says so in its report.
 The study of why students lose (``--ablation``) runs named variants of the
 student recipe (noise, learning rate after widening and its schedule --
 ``--student-lr-schedule cosine`` decays it from ``--student-lr-factor`` to
-``--student-lr-floor`` --, optimizer state carried over the widening) on the
-same teachers and scratch runs, and tabulates warm minus scratch accuracy at
-equal total epochs; ``--scale standard`` (per-pixel
+``--student-lr-floor`` --, optimizer state carried over the widening, shrink
+and perturb after widening -- ``--shrink``, ``--perturb``, Ash & Adams 2020 --)
+on the same teachers and scratch runs, and tabulates warm minus scratch
+accuracy at equal total epochs, with each variant's paired change against
+``baseline`` and the gap of every size; ``--scale standard`` (per-pixel
 z-scores), ``--early-stopping P`` (students and scratch) and
 ``--teacher-early-stopping P`` (grow from the teacher at its validation-loss
 minimum) apply to a whole run.  The report ends with the saving S at a target
@@ -58,12 +60,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import argparse  # noqa: E402
 import copy  # noqa: E402
 import json  # noqa: E402
+import numbers  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from structlearn import Network, evaluate, train  # noqa: E402
+from structlearn.initializers import get_initializer  # noqa: E402
 from structlearn.net2net import grow  # noqa: E402
 from structlearn.optim import get_optimizer  # noqa: E402
 
@@ -95,6 +99,13 @@ VARIANTS = {
                             student_lr_floor=0.01),
     "cosine x0.3-x0.01": dict(student_lr_factor=0.3, student_lr_schedule="cosine",
                               student_lr_floor=0.01),
+    # shrink and perturb right after widening (Ash & Adams 2020, "On Warm-Starting Neural
+    # Network Training"): every weight and bias times lambda, plus sigma times a fresh draw of
+    # the network's initialiser, for the students and the teacher continued alike; chosen before
+    # any run (issue 18): two shrinks at the baseline's x0.1, and the paper's full rate
+    "shrink 0.6 perturb 0.01": dict(shrink=0.6, perturb=0.01),
+    "shrink 0.3 perturb 0.01": dict(shrink=0.3, perturb=0.01),
+    "shrink 0.6 perturb 0.01 lr x1": dict(shrink=0.6, perturb=0.01, student_lr_factor=1.0),
 }
 
 
@@ -111,6 +122,74 @@ def lr_schedule(lr, epochs, *, start=0.1, floor=0.01, kind="constant"):
         return [lr * start]
     half = 0.5 * (1.0 + np.cos(np.pi * np.arange(epochs) / (epochs - 1)))  # 1 -> 0
     return [float(lr * (floor + (start - floor) * c)) for c in half]
+
+
+def _check_shrink_perturb(shrink, perturb):
+    """``shrink`` as a float in (0, 1] (None is 1) and ``perturb`` as a float >= 0, or a
+    ValueError naming the argument."""
+    if shrink is None:
+        shrink = 1.0
+    if isinstance(shrink, bool) or not isinstance(shrink, numbers.Real) \
+            or not 0.0 < float(shrink) <= 1.0:  # NaN fails the comparison too
+        raise ValueError(f"shrink: expected None or a number in (0, 1], got {shrink!r}")
+    if isinstance(perturb, bool) or not isinstance(perturb, numbers.Real) \
+            or not 0.0 <= float(perturb) < np.inf:
+        raise ValueError(f"perturb: expected a finite number >= 0, got {perturb!r}")
+    return float(shrink), float(perturb)
+
+
+def shrink_perturb(net, shrink=None, perturb=0.0, rng=None, *, init="auto"):
+    """Shrink and perturb ``net`` in place (Ash & Adams 2020): ``W <- shrink W + perturb D``.
+
+    Every trainable block's weights and biases are multiplied by ``shrink``, then ``perturb``
+    times a fresh draw ``D`` of the initialiser ``init`` for that block (its fan-in, width and
+    activation, as ``Network.mlp`` draws it) is added.  With ``"auto"`` (what ``Network.mlp``
+    and so every network of this script uses) ``D`` is He-uniform for the ReLU blocks,
+    Glorot-uniform for the softmax block, and zero for the biases (``mlp`` starts biases at 0),
+    so the biases are only shrunk.
+
+    Parameters
+    ----------
+    net : Network
+        Changed in place (the weights are views into its flat buffer).
+    shrink : float in (0, 1] or None
+        lambda; None is 1 (no shrink).
+    perturb : float >= 0
+        sigma; 0 draws nothing.
+    rng : int, Generator or None
+        Source of ``D``.
+    init : str or callable
+        The initialiser (``structlearn.initializers``) the network was built with.
+
+    Returns
+    -------
+    Network
+        ``net``.  With ``shrink`` None or 1 and ``perturb`` 0 it is untouched (bit for bit).
+    """
+    shrink, perturb = _check_shrink_perturb(shrink, perturb)
+    if shrink == 1.0 and perturb == 0.0:
+        return net
+    rng = np.random.default_rng(rng)
+    initializer = get_initializer(init)
+    # the draws of ``mlp`` for the same init: fan-scaled ones (auto, glorot, he) leave biases at 0
+    bias_too = not (isinstance(init, str) and init in ("auto", "glorot", "he"))
+    # in the network's dtype, so that with perturb 0 every weight is exactly
+    # dtype(shrink) * the old one (and the flat buffer the views share is updated in place)
+    lam = net.dtype.type(shrink)
+    for blk in net.blocks:
+        if not blk.trainable:  # frozen blocks never train back: leave their function alone
+            continue
+        blk.W *= lam
+        blk.b *= lam
+        if perturb > 0.0:
+            dW = initializer(rng, blk.fan_in, blk.width, blk.activation, blk.W.shape)
+            if blk.mask is not None:  # pruned weights stay at 0
+                dW = dW * blk.mask
+            blk.W += (perturb * dW).astype(net.dtype)
+            if bias_too:
+                blk.b += (perturb * initializer(rng, blk.fan_in, blk.width, blk.activation,
+                                                blk.b.shape)).astype(net.dtype)
+    return net
 
 
 # ------------------------------------------------------------------ data
@@ -199,14 +278,23 @@ def teacher_run(data, seed, teacher_epochs, lr=1e-3, early_stopping=None):
 def student_runs(data, teacher, t_opt, seed, student_epochs, *, sizes=SIZES, lr=1e-3,
                  student_lr_factor=0.1, noise=0.01, optimizer_state="fresh",
                  student_lr_schedule="constant", student_lr_floor=0.01,
+                 shrink=None, perturb=0.0,
                  early_stopping=None, teacher_continued=True, offset=0):
     """The Net2Net students of every size (and the teacher continued at the student rate).
 
     ``student_lr_schedule="cosine"``: the rate decays from ``lr * student_lr_factor`` to
     ``lr * student_lr_floor`` over the student epochs, for the students and the teacher
-    continued alike (``lr_schedule``)."""
+    continued alike (``lr_schedule``).
+
+    ``shrink``, ``perturb``: shrink and perturb (``shrink_perturb``) every student right after
+    widening and the teacher continued's copy before it trains on, so the strong baseline gets
+    the same treatment.  The draws come from their own generator (seeded by ``seed``), so the
+    widening noise and the shuffling are those of the recipe without it, run for run.  The
+    defaults (None, 0) change nothing."""
+    _check_shrink_perturb(shrink, perturb)  # before any training
     rows = []
     rng = np.random.default_rng([seed, 1])
+    sp_rng = np.random.default_rng([seed, 3])
     s_lr = lr * student_lr_factor
     lrs = None if student_lr_schedule == "constant" else lr_schedule(
         lr, student_epochs, start=student_lr_factor, floor=student_lr_floor,
@@ -222,13 +310,14 @@ def student_runs(data, teacher, t_opt, seed, student_epochs, *, sizes=SIZES, lr=
         return get_optimizer("adam", lr=s_lr)
 
     if teacher_continued:
-        cont = teacher.copy()
+        cont = shrink_perturb(teacher.copy(), shrink, perturb, sp_rng)
         row = _fit(cont, data, optimizer(), student_epochs, int(rng.integers(2 ** 31)),
                    early_stopping, lrs)
         row.update(method="teacher_continued", arch="100-100", offset=offset)
         rows.append(row)
     for sizes_k in sizes:
         net = grow(teacher, sizes_k, noise=noise or None, rng=int(rng.integers(2 ** 31)))
+        shrink_perturb(net, shrink, perturb, sp_rng)
         row = _fit(net, data, optimizer(), student_epochs, int(rng.integers(2 ** 31)),
                    early_stopping, lrs)
         row.update(method="net2net", arch="-".join(map(str, sizes_k)), offset=offset)
@@ -274,6 +363,12 @@ def _ms(values, pct=True):
     if v.size == 0:
         return "-"
     return f"{v.mean():.2f} ± {v.std(ddof=1):.2f}" if v.size > 1 else f"{v.mean():.2f}"
+
+
+def _signed_ms(values):
+    """``_ms`` of differences with an explicit sign on the mean (as the docs' tables print)."""
+    v = 100 * np.asarray(values, float)
+    return f"{v.mean():+.2f}" + (f" ± {v.std(ddof=1):.2f}" if v.size > 1 else "")
 
 
 def _first_reach(curve, target):
@@ -352,6 +447,8 @@ def report(runs, args, budget):
              + (f" cosine-decayed to x{args.student_lr_floor}"
                 if args.student_lr_schedule == "cosine" else "") + ", noise "
              f"{args.noise}, Adam state {args.optimizer_state}"
+             + (f", shrink {args.shrink} and perturb {args.perturb} after widening"
+                if args.shrink is not None or args.perturb else "")
              + (f", input scaling {args.scale}" if args.scale != "unit" else "")
              + (f", early stopping {args.early_stopping}" if args.early_stopping else "")
              + (f", teacher early stopping {args.teacher_early_stopping}"
@@ -464,7 +561,8 @@ def run_founding(args, data, budget):
     student_opts = dict(student_lr_factor=args.student_lr_factor, noise=args.noise,
                         optimizer_state=args.optimizer_state, early_stopping=args.early_stopping,
                         student_lr_schedule=args.student_lr_schedule,
-                        student_lr_floor=args.student_lr_floor)
+                        student_lr_floor=args.student_lr_floor, shrink=args.shrink,
+                        perturb=args.perturb)
     per_seed = []
     for seed in range(args.seeds):
         t0 = time.perf_counter()
@@ -496,7 +594,8 @@ def run_ablation(args, data, budget, variants):
             o = dict(student_lr_factor=args.student_lr_factor, noise=args.noise,
                      optimizer_state=args.optimizer_state, early_stopping=args.early_stopping,
                      student_lr_schedule=args.student_lr_schedule,
-                     student_lr_floor=args.student_lr_floor)
+                     student_lr_floor=args.student_lr_floor, shrink=args.shrink,
+                     perturb=args.perturb)
             o.update(opts)
             rows = student_runs(data, teacher, t_opt, seed, budget["student"], sizes=sizes,
                                 offset=budget["teacher"], **o)
@@ -510,6 +609,8 @@ def ablation_table(out, sizes, budget, args, data_source):
         f" (teacher early stopping, patience {args.teacher_early_stopping})"
     es += "" if not args.early_stopping else \
         f"; students and scratch early stopping, patience {args.early_stopping}"
+    es += "" if args.shrink is None and not args.perturb else \
+        f"; every variant shrink {args.shrink} and perturb {args.perturb} unless it sets its own"
     t_epochs = [s["teacher"]["epochs"] for s in next(iter(out.values()))]
     lines = [f"Ablation on {data_source}: teacher {budget['teacher']} epochs{es}, students "
              f"{budget['student']}, scratch {budget['scratch']} (equal total epochs); sizes "
@@ -535,7 +636,50 @@ def ablation_table(out, sizes, budget, args, data_source):
             st.append(np.mean([r["test_accuracy"] for r in scr.values()]))
         lines.append(f"| {name} | {_ms(wt)} | {_ms(wv)} | {_ms(dt)} | {_ms(dv)} | {_ms(ct)} | "
                      f"{_ms(st)} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + [""] + paired_table(out, sizes)) + "\n"
+
+
+def _gaps(seeds):
+    """Per seed: warm minus scratch test accuracy (mean over sizes), warm minus the teacher
+    continued (the same), and warm minus scratch per size ({arch: [per seed]})."""
+    d, c, per = [], [], {}
+    for s in seeds:
+        warm = [r for r in s["rows"] if r["method"] == "net2net"]
+        scr = {r["arch"]: r for r in s["rows"] if r["method"] == "scratch"}
+        cont = next(r["test_accuracy"] for r in s["rows"] if r["method"] == "teacher_continued")
+        d.append(np.mean([r["test_accuracy"] - scr[r["arch"]]["test_accuracy"] for r in warm]))
+        c.append(np.mean([r["test_accuracy"] - cont for r in warm]))
+        for r in warm:
+            per.setdefault(r["arch"], []).append(r["test_accuracy"]
+                                                 - scr[r["arch"]]["test_accuracy"])
+    return d, c, per
+
+
+def paired_table(out, sizes):
+    """The figures a recipe decision rule needs, in points: warm minus scratch (mean over
+    sizes; in brackets warm minus the teacher continued), mean ± sd over seeds; its change
+    against "baseline" when that variant ran (mean of the per-seed paired difference, and the
+    standard error sd / sqrt(seeds) in brackets: the same teachers and scratch runs, so the
+    seed-to-seed spread they share cancels); and the warm-minus-scratch gap of every size."""
+    archs = ["-".join(map(str, k)) for k in sizes]
+    base = _gaps(out["baseline"])[0] if "baseline" in out else None
+    lines = ["Paired figures, test accuracy points: warm - scratch (warm - teacher continued), "
+             "mean ± sd over seeds; change against baseline, mean (SE) of the per-seed paired "
+             "difference; warm - scratch per size, mean over seeds.", "",
+             "| student recipe | warm - scratch (warm - teacher continued) | minus baseline (SE) | "
+             + " | ".join(f"{a} gap" for a in archs) + " |",
+             "|---|---|---|" + "---|" * len(archs)]
+    for name, seeds in out.items():
+        d, c, per = _gaps(seeds)
+        if base is None or name == "baseline":
+            change = ""
+        else:
+            diff = 100 * (np.asarray(d) - np.asarray(base))
+            se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else float("nan")
+            change = f"{diff.mean():+.2f} ({se:.2f})"
+        lines.append(f"| {name} | {_signed_ms(d)} ({_signed_ms(c)}) | {change} | "
+                     + " | ".join(f"{100 * np.mean(per[a]):+.2f}" for a in archs) + " |")
+    return lines
 
 
 def parse_args(argv=None):
@@ -558,6 +702,11 @@ def parse_args(argv=None):
                    "--student-lr-floor (x the teacher's rate) over the student epochs")
     p.add_argument("--student-lr-floor", type=float, default=0.01)
     p.add_argument("--noise", type=float, default=0.01)
+    p.add_argument("--shrink", type=float, default=None,
+                   help="shrink and perturb after widening (Ash & Adams 2020): every weight of "
+                   "the students and the teacher continued times this lambda in (0, 1]")
+    p.add_argument("--perturb", type=float, default=0.0,
+                   help="... plus this sigma times a fresh draw of the network's initialiser")
     p.add_argument("--optimizer-state", choices=("fresh", "carry"), default="fresh")
     p.add_argument("--scale", choices=("unit", "standard"), default="unit",
                    help="inputs in [0, 1] (unit) or per-pixel z-scores (standard)")

@@ -144,3 +144,107 @@ def test_cosine_variant_sets_the_rate_each_epoch(founding, tmp_path):
     scratch = [r for r in rows if r["method"] == "scratch"]
     assert scratch == [r for r in res["baseline"][0]["rows"] if r["method"] == "scratch"]
     assert "| cosine x1-x0.01 |" in (tmp_path / "ablation.md").read_text()
+
+
+# ------------------------------------------------------------- shrink and perturb (issue 18)
+def _tiny_teacher(founding, seed=0):
+    data = founding.load_data("digits8x8", subset=300)
+    teacher, t_opt, _ = founding.teacher_run(data, seed, 1)
+    return data, teacher, t_opt
+
+
+def _start_weights(founding, monkeypatch):
+    """Record every run's parameters as ``_fit`` receives them (right before it trains)."""
+    seen = []
+    fit = founding._fit
+
+    def spy(net, *a, **k):
+        seen.append(net.params.copy())
+        return fit(net, *a, **k)
+
+    monkeypatch.setattr(founding, "_fit", spy)
+    return seen
+
+
+def test_shrink_one_perturb_zero_is_the_recipe_without_it(founding, monkeypatch):
+    """lambda = 1, sigma = 0 trains the very same students, bit for bit, as the defaults."""
+    data, teacher, t_opt = _tiny_teacher(founding)
+    seen = _start_weights(founding, monkeypatch)
+    opts = dict(sizes=[(150, 150)], offset=1)
+    a = founding.student_runs(data, teacher, t_opt, 0, 2, **opts)
+    b = founding.student_runs(data, teacher, t_opt, 0, 2, shrink=1.0, perturb=0.0, **opts)
+    c = founding.student_runs(data, teacher, t_opt, 0, 2, shrink=None, perturb=0, **opts)
+    assert a == b == c
+    n = len(a)  # teacher continued, then the student: the same starting weights exactly
+    for x, y, z in zip(seen[:n], seen[n:2 * n], seen[2 * n:]):
+        assert x.dtype == y.dtype == np.float32
+        assert np.array_equal(x, y) and np.array_equal(x, z)
+
+
+def test_shrink_without_perturb_scales_every_weight(founding, monkeypatch):
+    """With sigma = 0 every weight and bias the student and the teacher continued start from is
+    exactly lambda (in float32) times the widened one; the training runs themselves differ."""
+    data, teacher, t_opt = _tiny_teacher(founding)
+    seen = _start_weights(founding, monkeypatch)
+    opts = dict(sizes=[(150, 150), (200, 200)], offset=1)
+    base = founding.student_runs(data, teacher, t_opt, 0, 1, **opts)
+    shrunk = founding.student_runs(data, teacher, t_opt, 0, 1, shrink=0.6, **opts)
+    n = len(base)
+    assert n == 3
+    np.testing.assert_array_equal(seen[0], teacher.params)  # the continued copy, untouched
+    for w0, w in zip(seen[:n], seen[n:]):
+        assert np.any(w0 != 0)
+        np.testing.assert_array_equal(w, w0 * np.float32(0.6))
+    assert [r["test_curve"] for r in base] != [r["test_curve"] for r in shrunk]
+
+
+def test_perturb_adds_sigma_times_a_fresh_initial_draw(founding):
+    """W <- lambda W + sigma D, D the network's own (He/Glorot-uniform) draw; biases (zero at
+    initialisation) are only shrunk; the same generator seed gives the same draw."""
+    from structlearn.initializers import glorot_bound
+    from structlearn.net2net import grow
+    _, teacher, _ = _tiny_teacher(founding)
+    widened = grow(teacher, (150, 150), noise=0.01, rng=1)
+    a = founding.shrink_perturb(widened.copy(), 0.5, 0.01, rng=7)
+    b = founding.shrink_perturb(widened.copy(), 0.5, 0.01, rng=7)
+    np.testing.assert_array_equal(a.params, b.params)
+    for blk0, blk in zip(widened.blocks, a.blocks):
+        d = (blk.W.astype(np.float64) - 0.5 * blk0.W.astype(np.float64)) / 0.01
+        bound = glorot_bound(blk0.fan_in, blk0.width, blk0.activation)
+        # a uniform draw on [-bound, bound] of this block's shape (float32 rounding aside)
+        assert np.abs(d).max() <= bound * (1 + 1e-3) and np.abs(d).max() > 0.9 * bound
+        assert abs(d.mean()) < 0.05 * bound and np.std(d) > 0.5 * bound
+        np.testing.assert_array_equal(blk.b, blk0.b * np.float32(0.5))
+    c = founding.shrink_perturb(widened.copy(), 0.5, 0.01, rng=8)
+    assert not np.array_equal(a.params, c.params)
+    untouched = widened.copy()
+    assert founding.shrink_perturb(untouched, None, 0.0, rng=7) is untouched
+    np.testing.assert_array_equal(untouched.params, widened.params)
+
+
+@pytest.mark.parametrize("shrink, perturb, name", [
+    (0.0, 0.01, "shrink"), (-0.5, 0.0, "shrink"), (1.5, 0.0, "shrink"),
+    (float("nan"), 0.0, "shrink"), (True, 0.0, "shrink"), ("0.5", 0.0, "shrink"),
+    (0.6, -0.01, "perturb"), (0.6, float("inf"), "perturb"), (0.6, None, "perturb")])
+def test_bad_shrink_or_perturb_is_named(founding, shrink, perturb, name):
+    _, teacher, t_opt = _tiny_teacher(founding)
+    with pytest.raises(ValueError, match=f"^{name}:"):
+        founding.shrink_perturb(teacher.copy(), shrink, perturb, rng=0)
+    with pytest.raises(ValueError, match=f"^{name}:"):  # before any training
+        founding.student_runs(None, teacher, t_opt, 0, 1, shrink=shrink, perturb=perturb)
+
+
+def test_shrink_perturb_variants_named(founding, tmp_path):
+    v = founding.VARIANTS
+    assert v["shrink 0.6 perturb 0.01"] == dict(shrink=0.6, perturb=0.01)
+    assert v["shrink 0.3 perturb 0.01"] == dict(shrink=0.3, perturb=0.01)
+    assert v["shrink 0.6 perturb 0.01 lr x1"] == dict(shrink=0.6, perturb=0.01,
+                                                      student_lr_factor=1.0)
+    res = founding.main(["--data", "digits8x8", "--out", str(tmp_path), "--seeds", "2",
+                         "--subset", "300", "--teacher-epochs", "1", "--student-epochs", "1",
+                         "--ablation", "--variants", "baseline,shrink 0.3 perturb 0.01"])
+    text = (tmp_path / "ablation.md").read_text()
+    # the paired table: the change against the baseline with its SE, the per-size gaps
+    assert "| shrink 0.3 perturb 0.01 |" in text and "minus baseline (SE)" in text
+    assert "200-200 gap" in text
+    assert set(res) == {"baseline", "shrink 0.3 perturb 0.01"}
