@@ -27,6 +27,18 @@ Epochs are Fahlman's count (output epochs with an update plus every candidate ep
 ``--holdout``, ``--objective`` and ``--stagnation`` set ``CascadeCorrelation``'s
 ``candidate_holdout``, ``candidate_objective`` and ``candidate_stagnation`` for plain CC and
 KBCC alike (docs/kbcc.md, "The irrelevant source: three more mechanisms").
+
+``--irrelevant ring,spiral,wave`` adds, after the default rectangle conditions, one condition
+per named figure of :data:`structlearn.shapes.FIGURES`, labelled ``irrelevant: <name>``, with
+that figure's source network alone in the pool (4 copies, as above); it also prints, per
+condition with a source, each source's size and the installation at which a source was first
+recruited in each seed.
+``--conditions`` keeps only the conditions whose label starts with one of its comma-separated
+prefixes (plain CC always runs), and only the experiments named in ``--experiments`` are run.
+The irrelevant figures' study (docs/kbcc.md, "Irrelevant figures without rectangles")::
+
+    python benchmarks/kbcc_experiments.py --experiments rectangle --irrelevant ring,spiral,wave \\
+        --conditions irrelevant
 """
 from __future__ import annotations
 
@@ -45,7 +57,7 @@ from structlearn.bench.kbcc_trials import (RULE_INPUTS, RULE_SETS, rule_data,  #
 from structlearn.cascor import CascadeCorrelation  # noqa: E402
 from structlearn.cascor.knowledge import knowledge_pool, recruits, source_of  # noqa: E402
 from structlearn.cascor.rules import rule_source  # noqa: E402
-from structlearn.shapes import figure_data  # noqa: E402
+from structlearn.shapes import FIGURES, figure_data  # noqa: E402
 
 MAX_UNITS = 30
 
@@ -53,10 +65,33 @@ RECT_CONDITIONS = [("exact", "rectangle"), ("translated near", "rect_near"),
                    ("translated far", "rect_far"), ("scaled bigger", "rect_big"),
                    ("scaled smaller", "rect_small"), ("rotated 45", "rect_rot"),
                    ("irrelevant", "checker")]
+CROSS_CONDITIONS = [("hbar + vbar", ("hbar", "vbar"))]
 #: more knowledge_pool options (--step-reference, --step-norm)
 OPTIONS = {}
 #: more CascadeCorrelation options, for plain CC and KBCC alike (--holdout, --objective)
 ESTIMATOR = {}
+
+
+def irrelevant_conditions(names):
+    """The conditions ``("irrelevant: <name>", name)`` of ``--irrelevant`` (figure names of
+    :data:`structlearn.shapes.FIGURES`; a comma-separated string or a list)."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    for name in names:
+        if name not in FIGURES:
+            raise ValueError(f"--irrelevant: unknown figure {name!r}; known: "
+                             f"{', '.join(FIGURES)}")
+    return [(f"irrelevant: {name}", name) for name in names]
+
+
+def select_conditions(conditions, prefixes=None):
+    """The conditions whose label starts with one of ``prefixes`` (a comma-separated string
+    or a list; None: all of them)."""
+    if prefixes is None:
+        return list(conditions)
+    if isinstance(prefixes, str):
+        prefixes = [p.strip() for p in prefixes.split(",") if p.strip()]
+    return [c for c in conditions if any(c[0].startswith(p) for p in prefixes)]
 
 
 def summarise(results, tests, cc=None, sources=()):
@@ -95,10 +130,16 @@ def run(model, X, y, Xt, yt, seeds):
     return results, [test_accuracy(r, Xt, yt) for r in results]
 
 
-def figure_experiments(seeds, score_factor, log):
+def figure_experiments(seeds, score_factor, log, targets=("rectangle", "cross"),
+                       irrelevant=(), conditions=None):
+    """Plain CC and the KBCC conditions on the rectangle and the cross (those in
+    ``targets``); ``irrelevant`` and ``conditions``: ``--irrelevant`` and ``--conditions``."""
     rows, models = {}, {}
-    for target, conds in (("rectangle", RECT_CONDITIONS),
-                          ("cross", [("hbar + vbar", ("hbar", "vbar"))])):
+    rect = RECT_CONDITIONS + irrelevant_conditions(irrelevant)
+    for target, conds in (("rectangle", rect), ("cross", CROSS_CONDITIONS)):
+        if target not in targets:
+            continue
+        conds = select_conditions(conds, conditions)
         X, y, Xt, yt = figure_data(target)
         t0 = time.perf_counter()
         cc = summarise(*run(CascadeCorrelation(max_hidden_units=MAX_UNITS, **ESTIMATOR), X, y,
@@ -233,6 +274,20 @@ def markdown(rows):
     return "\n".join(lines)
 
 
+def recruitment_lines(rows):
+    """Per condition with sources: the sources' sizes (hidden units of the plain-CC network
+    grown on each) and the installation (1 = the first) at which a source was first recruited
+    in each seed ("-": never)."""
+    lines = []
+    for key, r in rows.items():
+        if "first_source_at" not in r:
+            continue
+        units = ", ".join(f"{f} {n} units" for f, n in r.get("source_units", {}).items())
+        lines.append(f"{key} (source: {units}): first source at installation " +
+                     " ".join("-" if a is None else str(a) for a in r["first_source_at"]))
+    return lines
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=20)
@@ -261,6 +316,14 @@ def main(argv=None):
     ap.add_argument("--stagnation", choices=["best", "each_kind"],
                     help="CascadeCorrelation(candidate_stagnation=...) for plain CC and KBCC "
                          "alike (default: the estimator's, best)")
+    ap.add_argument("--irrelevant",
+                    help="comma-separated figure names (e.g. ring,spiral,wave): one more "
+                         "rectangle condition 'irrelevant: <name>' each, that figure's source "
+                         "alone in the pool; also prints where sources were first recruited")
+    ap.add_argument("--conditions",
+                    help="comma-separated label prefixes: run only the rectangle and cross "
+                         "conditions whose label starts with one (plain CC always runs; "
+                         "default: all)")
     ap.add_argument("--json")
     ap.add_argument("--figure")
     args = ap.parse_args(argv)
@@ -280,12 +343,18 @@ def main(argv=None):
         print(msg, file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()
+    irrelevant = irrelevant_conditions(args.irrelevant or "")
     if exps & {"rectangle", "cross"}:
-        r, _ = figure_experiments(seeds, args.score_factor, log)
+        r, _ = figure_experiments(seeds, args.score_factor, log,
+                                  targets=[t for t in ("rectangle", "cross") if t in exps],
+                                  irrelevant=[f for _, f in irrelevant],
+                                  conditions=args.conditions)
         rows.update({k: v for k, v in r.items() if k.split(" |")[0] in exps})
     if "rules" in exps:
         rows.update(rule_experiments(seeds, args.score_factor, args.prune, log))
     print(markdown(rows))
+    if args.irrelevant:
+        print("\n" + "\n".join(recruitment_lines(rows)))
     print(f"\n{len(seeds)} seeds, score factor {args.score_factor}, {OPTIONS}, {ESTIMATOR}, "
           f"{time.perf_counter() - t0:.0f} s")
     if args.json:

@@ -12,6 +12,9 @@ test points.
 A figure is a small object with ``contains(X) -> bool array``: :class:`Rectangle` (optionally
 rotated about its centre), :class:`Union` (a cross is the union of a horizontal and a
 vertical rectangle) and :class:`Band` (a diagonal band, used as irrelevant knowledge).
+:class:`Checkerboard`, :class:`Ring`, :class:`Spiral` and :class:`Wave` are irrelevant
+sources of the rectangle experiments; the last three contain no scaled or translated copy of an
+axis-aligned rectangle (docs/kbcc.md, "Irrelevant figures without rectangles").
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ import numpy as np
 
 from .validation import check_array, check_positive_int, check_rng
 
-__all__ = ["Rectangle", "Union", "Band", "Checkerboard", "grid", "figure_data", "FIGURES", "figure"]
+__all__ = ["Rectangle", "Union", "Band", "Checkerboard", "Ring", "Spiral", "Wave", "grid",
+           "figure_data", "FIGURES", "figure"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,94 @@ class Checkerboard:
         return (i[:, 0] + i[:, 1]) % 2 == 0
 
 
+@dataclass(frozen=True)
+class Ring:
+    """An annulus: the points whose distance from ``(cx, cy)`` lies in
+    ``[r_inner, r_outer]`` (irrelevant knowledge with a curved boundary).
+
+    Parameters
+    ----------
+    cx, cy : float, default 0.5
+        The centre.
+    r_inner, r_outer : float, default 0.2 and 0.4
+        The inner and outer radius.
+    """
+
+    cx: float = 0.5
+    cy: float = 0.5
+    r_inner: float = 0.2
+    r_outer: float = 0.4
+
+    def contains(self, X):
+        """Boolean array, shape ``(n,)``: which rows of ``X`` (shape ``(n, 2)``) lie in the
+        ring."""
+        X = check_array(X, "X", ndim=2)
+        r = np.hypot(X[:, 0] - self.cx, X[:, 1] - self.cy)
+        return (r >= self.r_inner) & (r <= self.r_outer)
+
+
+@dataclass(frozen=True)
+class Spiral:
+    """One arm of two interleaved Archimedean spirals about ``(cx, cy)``.
+
+    The arm is ``r = a phi`` (``phi`` the angle counted counter-clockwise from the x axis,
+    unwrapped, ``a = radius / (2 pi turns)``), so it reaches ``radius`` after ``turns``
+    turns; the other arm is the same curve rotated by 180 degrees. A point belongs to the
+    figure if it is radially nearer the first arm than the second: with polar coordinates
+    ``(r, theta)`` about the centre, ``(r / a - theta) mod 2 pi`` lies within ``pi / 2`` of 0.
+    Both classes are bands of radial width ``pi a = radius / (2 turns)`` that wind about the
+    centre and continue to the corners of the square.
+
+    Parameters
+    ----------
+    cx, cy : float, default 0.5
+        The centre.
+    turns : float, default 1.5
+        Turns of an arm within ``radius``.
+    radius : float, default 0.5
+        The radius reached after ``turns`` turns (0.5: the square's inscribed circle).
+    """
+
+    cx: float = 0.5
+    cy: float = 0.5
+    turns: float = 1.5
+    radius: float = 0.5
+
+    def contains(self, X):
+        """Boolean array, shape ``(n,)``: which rows of ``X`` (shape ``(n, 2)``) lie on the
+        first arm's band."""
+        X = check_array(X, "X", ndim=2)
+        dx, dy = X[:, 0] - self.cx, X[:, 1] - self.cy
+        a = self.radius / (2 * np.pi * self.turns)
+        u = np.mod(np.hypot(dx, dy) / a - np.arctan2(dy, dx), 2 * np.pi)
+        return (u < np.pi / 2) | (u >= 3 * np.pi / 2)
+
+
+@dataclass(frozen=True)
+class Wave:
+    """The points below the curve ``y = mid + amplitude sin(2 pi cycles x)``: a smooth wavy
+    boundary across the square.
+
+    Parameters
+    ----------
+    mid : float, default 0.5
+        The curve's mean height.
+    amplitude : float, default 0.2
+    cycles : float, default 2.0
+        Periods of the sine over ``0 <= x <= 1``.
+    """
+
+    mid: float = 0.5
+    amplitude: float = 0.2
+    cycles: float = 2.0
+
+    def contains(self, X):
+        """Boolean array, shape ``(n,)``: which rows of ``X`` (shape ``(n, 2)``) lie strictly
+        below the curve."""
+        X = check_array(X, "X", ndim=2)
+        return X[:, 1] < self.mid + self.amplitude * np.sin(2 * np.pi * self.cycles * X[:, 0])
+
+
 def grid(n):
     """The ``n x n`` grid of points over [0, 1]^2 (corners included), shape (n^2, 2)."""
     n = check_positive_int(n, "n", minimum=2)
@@ -104,7 +196,8 @@ _HBAR = Rectangle(0.5, 0.5, 0.8, 0.24)
 _VBAR = Rectangle(0.5, 0.5, 0.24, 0.8)
 
 #: the named figures of the KBCC experiments (docs/kbcc.md): the target rectangle and its
-#: transformations, an irrelevant band, the cross and its two bars
+#: transformations, a band, the irrelevant checkerboard, ring, spiral and wave, the cross and
+#: its two bars
 FIGURES = {
     "rectangle": _TARGET,
     "rect_near": _TARGET.translated(0.1, 0.1),        # translated: near
@@ -114,6 +207,9 @@ FIGURES = {
     "rect_rot": _TARGET.rotated(45.0),                # rotated
     "band": Band(0.0, 0.3),                           # a diagonal strip
     "checker": Checkerboard(5),                       # irrelevant
+    "ring": Ring(0.5, 0.5, 0.2, 0.4),                 # irrelevant, no rectangle in it
+    "spiral": Spiral(0.5, 0.5, 1.5, 0.5),             # irrelevant, no rectangle in it
+    "wave": Wave(0.5, 0.2, 2.0),                      # irrelevant, no rectangle in it
     "cross": Union((_HBAR, _VBAR)),
     "hbar": _HBAR,
     "vbar": _VBAR,
