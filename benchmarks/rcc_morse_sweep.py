@@ -13,11 +13,16 @@ one or two of them (``portcc``, cascor1.lisp's change thresholds, is the ``rcc``
 RecurrentCascadeCorrelation's default, the paper's tanh (-1..+1), unless a name ends in ``ss``
 (the cascor code's -0.5..+0.5 symmetric sigmoid, ``"recurrent"``). The input levels are
 :func:`~structlearn.datasets_sequences.morse`'s (a logical zero is -0.5); ``NAME@01`` runs a
-setting with the earlier 0/1 inputs.
+setting with the earlier 0/1 inputs. An unknown name is refused before anything runs.
 
 *Lessons* (``lessons-VARIANT``; ``MORSE_SETTINGS``, at most 30 units in all, as the ``rcc``
-trials): the paper's lessons ``ET``, ``AIN``, ``DGHKRUW``, ``BFLOV``, ``CJPQXYZ``, then all 26,
-each continuing from the previous lesson's network, run in one of these ways:
+trials; ``lessons-VARIANT@SETTING``: the same with the settings of the block setting
+``SETTING``, any name of the table ``grid`` below without an ``@``, e.g. ``lessons-paper@port8``
+or ``lessons-perfect-all@c30o2``; the inputs are always +-0.5, and ``lessons-VARIANT@portcc``
+is ``lessons-VARIANT``, ``portcc`` being ``MORSE_SETTINGS``): the paper's lessons ``ET``,
+``AIN``, ``DGHKRUW``, ``BFLOV``, ``CJPQXYZ``, then all 26, each continuing from the previous
+lesson's network, run in one of these ways (a variant's own changes go on top of the
+setting's values):
 
 * ``paper``: as the paper reads (each lesson's set alone, "we then set aside the ET set"; the
   output weights carried over; every lesson stops at cascor's victory); the ``rcc`` trials';
@@ -30,9 +35,9 @@ each continuing from the previous lesson's network, run in one of these ways:
 * ``outputs-last`` / ``outputs-every`` / ``outputs1000-last``: before the last lesson / before
   every lesson after the first, one output phase on the new set without the patience stop (at
   most 300 epochs; 1000 for ``outputs1000-last``), its epochs counted, before the lesson runs;
-* ``same-step``: each lesson's candidate epsilon scaled by (its time steps / 228), so that a
-  candidate's gradient step is block training's (the codes divide epsilon by the patterns,
-  while the normalised score's slope does not grow with them).
+* ``same-step``: each lesson's candidate epsilon (the setting's) scaled by (its time steps /
+  228), so that a candidate's gradient step is block training's (the codes divide epsilon by
+  the patterns, while the normalised score's slope does not grow with them).
 
 ``features`` compares the units themselves: per seed, the network after the first five lessons
 and block training's network when it had as many units, each given one long output phase on
@@ -115,8 +120,30 @@ def lesson_sets(kind):
     return sets + [MORSE_LESSONS[-1]]
 
 
-def lessons(variant, seed, max_units=30):
-    """One lessons trial: (network, total epochs, units after each lesson)."""
+def lesson_spec(name):
+    """``(variant, settings)`` of a lessons name, ``lessons-VARIANT`` (``MORSE_SETTINGS``) or
+    ``lessons-VARIANT@SETTING`` (the block setting ``grid[SETTING]``); ``ValueError`` naming
+    the choices for an unknown variant or setting."""
+    if not name.startswith("lessons-"):
+        raise ValueError(f"{name!r}: a lessons name is lessons-VARIANT or lessons-VARIANT@SETTING")
+    variant, at, setting = name[len("lessons-"):].partition("@")
+    if variant not in LESSONS:
+        raise ValueError(f"{name!r}: unknown lessons variant {variant!r}; the variants: "
+                         f"{', '.join(LESSONS)}")
+    if not at:
+        return variant, CHOSEN
+    if setting not in grid:
+        raise ValueError(f"{name!r}: unknown block setting {setting!r} (lessons-VARIANT@SETTING "
+                         f"takes a name of the sweep's block table, without @01); the "
+                         f"settings: {', '.join(grid)}")
+    return variant, grid[setting]
+
+
+def lessons(variant, seed, max_units=30, settings=None):
+    """One lessons trial: (network, total epochs, units after each lesson). ``settings``: the
+    estimator's settings under the variant's own changes (default ``MORSE_SETTINGS``)."""
+    if settings is None:
+        settings = CHOSEN
     kind, reset, mid, last, outputs = LESSONS[variant]
     sets = lesson_sets(kind)
     rng = np.random.default_rng(seed)
@@ -131,14 +158,15 @@ def lessons(variant, seed, max_units=30):
             out.b[:] = rng.uniform(-1.0, 1.0, out.b.shape)
         if net is not None and outputs and (outputs[0] == "every" or final):
             m = RecurrentCascadeCorrelation(max_hidden_units=0, rng=rng, **dict(
-                CHOSEN, output_patience=0, output_epochs=outputs[1])).fit(Xl, yl, network=net)
+                settings, output_patience=0, output_epochs=outputs[1])).fit(Xl, yl, network=net)
             net, epochs = m.network_, epochs + m.n_epochs_
         kw = last if final else mid
         if kw == "same-step":
-            kw = dict(candidate_epsilon=CHOSEN["candidate_epsilon"] * sum(map(len, Xl)) / 228)
+            eps = RecurrentCascadeCorrelation(**settings)._resolved()["candidate_epsilon"]
+            kw = dict(candidate_epsilon=eps * sum(map(len, Xl)) / 228)
         left = max_units - (0 if net is None else net.n_hidden_units)
         m = RecurrentCascadeCorrelation(max_hidden_units=max(left, 0), rng=rng,
-                                        **dict(CHOSEN, **kw)).fit(Xl, yl, network=net)
+                                        **dict(settings, **kw)).fit(Xl, yl, network=net)
         net, epochs = m.network_, epochs + m.n_epochs_
         per.append(int(net.n_hidden_units))
     return net, epochs, per
@@ -181,7 +209,14 @@ def report(name, seconds, nets, epochs, X, y, extra=""):
 def main(argv):
     first = int(argv[3]) if len(argv) > 3 else 0
     seeds = range(first, first + (int(argv[2]) if len(argv) > 2 else 6))
-    for name in argv[1].split(","):
+    names = argv[1].split(",")
+    for name in names:                  # every name checked before anything runs
+        if name.startswith("lessons-"):
+            lesson_spec(name)
+        elif name != "features" and name.partition("@")[0] not in grid:
+            raise ValueError(f"{name!r}: unknown block setting {name.partition('@')[0]!r}; the "
+                             f"settings: {', '.join(grid)}")
+    for name in names:
         t = time.time()
         if name == "features":
             res = [features(seed) for seed in seeds]
@@ -194,7 +229,8 @@ def main(argv):
                   f"{np.mean([r[2] for r in both]):.1f}/26 ({len(both)} seeds)", flush=True)
             continue
         if name.startswith("lessons-"):
-            res = [lessons(name[len("lessons-"):], seed) for seed in seeds]
+            variant, settings = lesson_spec(name)
+            res = [lessons(variant, seed, settings=settings) for seed in seeds]
             per = np.mean([r[2] for r in res], axis=0)
             report(name, time.time() - t, [r[0] for r in res], [r[1] for r in res], *morse(),
                    " mean units after each lesson=" + " ".join(f"{u:.1f}" for u in per))

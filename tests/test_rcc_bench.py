@@ -89,3 +89,49 @@ def test_paper_table_first_seed(paper):
     for r in rows:
         ref, _ = rcc_trial("morse", r["seed"], **MORSE_SETTINGS)
         assert (r["hidden_units"], r["epochs"]) == (ref["hidden_units"], ref["epochs"])
+
+
+def test_sweep_lesson_names_take_a_block_setting(sweep):
+    """``lessons-VARIANT@SETTING``: the variant run with the block table's setting;
+    ``lessons-VARIANT`` keeps ``MORSE_SETTINGS`` (which is ``portcc``)."""
+    assert sweep.lesson_spec("lessons-paper") == ("paper", MORSE_SETTINGS)
+    assert sweep.lesson_spec("lessons-paper@port8") == ("paper", sweep.grid["port8"])
+    assert sweep.lesson_spec("lessons-perfect-all@c30o2") == ("perfect-all",
+                                                               sweep.grid["c30o2"])
+    assert sweep.grid["portcc"] == MORSE_SETTINGS
+
+
+def test_sweep_lessons_run_with_the_named_setting(sweep, monkeypatch, capsys):
+    """``lessons-paper@port8`` fits every lesson with the ``port8`` settings (pool of 8), and
+    prints its line under that name; the budget is cut to 2 units so that it runs fast."""
+    seen = []
+
+    class Spy(RecurrentCascadeCorrelation):
+        def fit(self, X, y, **kw):
+            seen.append(self.get_params())
+            return super().fit(X, y, **kw)
+
+    short = sweep.lessons
+    monkeypatch.setattr(sweep, "RecurrentCascadeCorrelation", Spy)
+    monkeypatch.setattr(sweep, "lessons",
+                        lambda variant, seed, settings: short(variant, seed, 2, settings))
+    sweep.main(["rcc_morse_sweep.py", "lessons-paper@port8", "1"])
+    out = capsys.readouterr().out
+    assert out.startswith("lessons-paper@port8: ") and "mean units after each lesson" in out
+    assert len(seen) == len(MORSE_LESSONS) and seen[0]["max_hidden_units"] == 2
+    for params in seen:
+        assert {k: params[k] for k in sweep.grid["port8"]} == sweep.grid["port8"]
+        assert params["pool_size"] == 8
+
+
+@pytest.mark.parametrize("name, match", [
+    ("lessons-paper@nosuch", "unknown block setting 'nosuch'"),
+    ("lessons-paper@port@01", "unknown block setting 'port@01'"),
+    ("lessons-nosuch@port", "unknown lessons variant 'nosuch'")])
+def test_sweep_unknown_lesson_names_are_refused(sweep, capsys, name, match):
+    """A typo is refused with the choices named, before any name of the list runs."""
+    with pytest.raises(ValueError, match=match):
+        sweep.lesson_spec(name)
+    with pytest.raises(ValueError, match=match):
+        sweep.main(["rcc_morse_sweep.py", f"port,{name}", "1"])
+    assert capsys.readouterr().out == ""
