@@ -248,3 +248,20 @@ def test_shrink_perturb_variants_named(founding, tmp_path):
     assert "| shrink 0.3 perturb 0.01 |" in text and "minus baseline (SE)" in text
     assert "200-200 gap" in text
     assert set(res) == {"baseline", "shrink 0.3 perturb 0.01"}
+
+
+def test_replica_diagnostic_measures_distance_to_the_origin():
+    """benchmarks/net2net_replicas.py: exact copies are at distance 0, and moving one new
+    unit's weights away by 20% of its origin's norm is seen as 0.2."""
+    from structlearn import Network
+    from structlearn.net2net import wider
+    rep = benchmark_script("net2net_replicas")
+    net = Network.mlp([4, 3, 2], "relu", "softmax", rng=0)
+    wide, (origin, _) = wider(net, 0, 5, rng=1, return_mapping=True)
+    assert rep.replica_distance(wide, origin, 3) == (0.0, 0.0)
+    blk = wide.blocks[0]
+    o = origin[3]
+    norm = np.linalg.norm(np.append(blk.W[:, o], blk.b[o]))
+    blk.W[0, 3] += 0.2 * norm
+    median, share = rep.replica_distance(wide, origin, 3)
+    assert share == 0.5 and np.isclose(median, 0.1)      # one of two new units moved by 0.2
