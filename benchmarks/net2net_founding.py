@@ -99,6 +99,11 @@ VARIANTS = {
                             student_lr_floor=0.01),
     "cosine x0.3-x0.01": dict(student_lr_factor=0.3, student_lr_schedule="cosine",
                               student_lr_floor=0.01),
+    # new units that are not copies (Net2WiderNet's replicas stay copies through training,
+    # benchmarks/net2net_replicas.py): random incoming, zero outgoing weights, so the
+    # function is kept exactly (grow(how="zero_padding"))
+    "zero-padded": dict(growth="zero_padding"),
+    "zero-padded lr x1": dict(growth="zero_padding", student_lr_factor=1.0),
     # shrink and perturb right after widening (Ash & Adams 2020, "On Warm-Starting Neural
     # Network Training"): every weight and bias times lambda, plus sigma times a fresh draw of
     # the network's initialiser, for the students and the teacher continued alike; chosen before
@@ -278,7 +283,7 @@ def teacher_run(data, seed, teacher_epochs, lr=1e-3, early_stopping=None):
 def student_runs(data, teacher, t_opt, seed, student_epochs, *, sizes=SIZES, lr=1e-3,
                  student_lr_factor=0.1, noise=0.01, optimizer_state="fresh",
                  student_lr_schedule="constant", student_lr_floor=0.01,
-                 shrink=None, perturb=0.0,
+                 shrink=None, perturb=0.0, growth="net2net",
                  early_stopping=None, teacher_continued=True, offset=0):
     """The Net2Net students of every size (and the teacher continued at the student rate).
 
@@ -290,7 +295,10 @@ def student_runs(data, teacher, t_opt, seed, student_epochs, *, sizes=SIZES, lr=
     widening and the teacher continued's copy before it trains on, so the strong baseline gets
     the same treatment.  The draws come from their own generator (seeded by ``seed``), so the
     widening noise and the shuffling are those of the recipe without it, run for run.  The
-    defaults (None, 0) change nothing."""
+    defaults (None, 0) change nothing.
+
+    ``growth``: ``grow``'s ``how``; ``"zero_padding"`` gives the new units random incoming and
+    zero outgoing weights instead of Net2WiderNet's copies (the function is kept either way)."""
     _check_shrink_perturb(shrink, perturb)  # before any training
     rows = []
     rng = np.random.default_rng([seed, 1])
@@ -316,7 +324,8 @@ def student_runs(data, teacher, t_opt, seed, student_epochs, *, sizes=SIZES, lr=
         row.update(method="teacher_continued", arch="100-100", offset=offset)
         rows.append(row)
     for sizes_k in sizes:
-        net = grow(teacher, sizes_k, noise=noise or None, rng=int(rng.integers(2 ** 31)))
+        net = grow(teacher, sizes_k, how=growth, noise=noise or None,
+                   rng=int(rng.integers(2 ** 31)))
         shrink_perturb(net, shrink, perturb, sp_rng)
         row = _fit(net, data, optimizer(), student_epochs, int(rng.integers(2 ** 31)),
                    early_stopping, lrs)

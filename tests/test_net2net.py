@@ -431,6 +431,25 @@ def test_grow_net2net_is_exact_and_padding_keeps_old_weights(X):
     assert max_diff(teacher, padded, X) > 1e-3  # random padding changes the function
 
 
+def test_zero_padding_is_exact_with_new_units_that_are_not_copies(X):
+    """how="zero_padding": random incoming weights, zero outgoing ones; the function is kept
+    (float64, to rounding; a new layer is Net2DeeperNet's identity) and no new unit copies
+    an old one; its incoming draws are random_padding's."""
+    teacher = Network.mlp([4, 3, 4, 2], hidden="relu", output="softmax", rng=0)
+    zero = grow(teacher, (6, 5, 7), how="zero_padding", rng=1)
+    padded = grow(teacher, (6, 5, 7), how="random_padding", rng=1)
+    assert [b.width for b in zero.blocks] == [6, 5, 7, 2]
+    assert max_diff(teacher, zero, X) < TOL
+    W, Wt = zero.blocks[0].W, teacher.blocks[0].W
+    assert np.array_equal(W[:, :3], Wt) and np.array_equal(W, padded.blocks[0].W)
+    for j in range(3, 6):
+        assert not any(np.allclose(W[:, j], Wt[:, i]) for i in range(3))
+    rows = dict(zero.source_rows(1))[1]
+    # the new units' outgoing weights into the next layer's old units (into its new unit they
+    # are random: that unit's own outgoing weights are zero)
+    assert not zero.blocks[1].W[rows][3:, :4].any() and zero.blocks[1].W[rows][3:, 4].any()
+
+
 @pytest.mark.parametrize("sizes, text", [((2, 4), "fewer than the teacher"),
                                          ((3,), "fewer hidden layers"),
                                          ((3, 5, 4), "can only widen")])

@@ -106,11 +106,15 @@ def grow(teacher, sizes, *, how="net2net", noise=None, rng=None, mode="random",
         A chain (MLP) network.
     sizes : sequence of int
         Hidden sizes of the result, ``>=`` the teacher's layer by layer.
-    how : {"net2net", "random_padding"}
+    how : {"net2net", "random_padding", "zero_padding"}
         "net2net": :func:`wider` and :func:`deeper` (function-preserving up
         to ``noise``).  "random_padding": the same structure, but new units
         get Glorot/He-uniform random incoming and outgoing weights (zero
-        biases) and a new layer gets random weights.
+        biases) and a new layer gets random weights.  "zero_padding": new
+        units get random incoming weights as in "random_padding" but zero
+        outgoing weights, so the function is preserved exactly while the new
+        units are not copies of old ones (Net2WiderNet's replicas stay copies
+        through training: docs/net2net.md); new layers as in "net2net".
     noise, mode, deeper_method
         Passed to :func:`wider` (``noise``, ``mode``) and :func:`deeper`
         (``method``).
@@ -119,7 +123,7 @@ def grow(teacher, sizes, *, how="net2net", noise=None, rng=None, mode="random",
     validate_params(dict(teacher=teacher, how=how, mode=mode, deeper_method=deeper_method,
                          noise=noise),
                     dict(teacher=[InstanceOf(Network, "a structlearn Network")],
-                         how=[Options("net2net", "random_padding")],
+                         how=[Options("net2net", "random_padding", "zero_padding")],
                          mode=[Options("random", "largest")],
                          deeper_method=[Options(*DEEPER_METHODS)],
                          noise=[None, Interval(float, 0)]))
@@ -137,11 +141,13 @@ def grow(teacher, sizes, *, how="net2net", noise=None, rng=None, mode="random",
             if how == "net2net":
                 net = wider(net, k, sizes[k], noise=noise, rng=rng, mode=mode)
             else:
-                net = _pad_units(net, k, sizes[k], rng)
+                net = _pad_units(net, k, sizes[k], rng, zero_outgoing=how == "zero_padding")
     return net
 
 
-def _pad_units(net, k, new_width, rng):
+def _pad_units(net, k, new_width, rng, zero_outgoing=False):
+    """New units with random incoming weights, zero biases and random (or zero) outgoing
+    weights."""
     net = net.copy()
     blk = net.blocks[k]
     n = new_width - blk.width
@@ -150,14 +156,15 @@ def _pad_units(net, k, new_width, rng):
     for j in net.consumers(k + 1):
         cb = net.blocks[j]
         ob = glorot_bound(cb.fan_in + n, cb.width, cb.activation)
-        outgoing[j] = rng.uniform(-ob, ob, (n, cb.width))
+        draw = rng.uniform(-ob, ob, (n, cb.width))
+        outgoing[j] = np.zeros_like(draw) if zero_outgoing else draw
     net.add_units(k, n, incoming=rng.uniform(-bound, bound, (blk.fan_in, n)), bias=0.0,
                   outgoing=outgoing)
     return net
 
 
 def _add_layer(net, after, how, deeper_method, rng):
-    if how == "net2net":
+    if how in ("net2net", "zero_padding"):
         return deeper(net, after, method=deeper_method)
     net = net.copy()
     blk = net.blocks[after]
