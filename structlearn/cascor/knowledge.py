@@ -214,8 +214,9 @@ class SourceKind(CandidateKind):
         B, R, P = Z.shape
         n = R // self.n_rows
         m = self.n_outputs
-        X = [self._patterns(Z[b]) * self.gain for b in range(B)]
+        X = []
         for b in range(B):
+            X.append(self._patterns(Z[b]) * self.gain)
             out = self.net.forward(X[b])                        # (n P, m), the workspace
             Y[b] = out.reshape(n, P, m).transpose(0, 2, 1).reshape(n * m, P)
         return X, (B, n, P)

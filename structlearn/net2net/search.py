@@ -156,6 +156,7 @@ def _pad_units(net, k, new_width, rng, zero_outgoing=False):
     for j in net.consumers(k + 1):
         cb = net.blocks[j]
         ob = glorot_bound(cb.fan_in + n, cb.width, cb.activation)
+        # drawn even when zeroed, so that "zero_padding" gets "random_padding"'s incoming weights
         draw = rng.uniform(-ob, ob, (n, cb.width))
         outgoing[j] = np.zeros_like(draw) if zero_outgoing else draw
     net.add_units(k, n, incoming=rng.uniform(-bound, bound, (blk.fan_in, n)), bias=0.0,
