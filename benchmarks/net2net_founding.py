@@ -238,8 +238,11 @@ def load_data(spec, *, subset=None, test_subset=None, val_fraction=0.1, scale="u
 
 
 # ------------------------------------------------------------------ runs
-def _fit(net, data, optimizer, epochs, seed, early_stopping=None, lrs=None):
+def _fit(net, data, optimizer, epochs, seed, early_stopping=None, lrs=None, dropout=None):
     """Train in place; per-epoch validation and test accuracy; final accuracies.
+
+    ``dropout``: ``train``'s dropout of every hidden unit (the minibatches are those of the run
+    without it).
 
     ``lrs``: the optimizer's rate for each epoch (a schedule), set before the epoch; one
     ``train`` call with one optimizer, so the Adam moments and step count carry over between
@@ -259,7 +262,7 @@ def _fit(net, data, optimizer, epochs, seed, early_stopping=None, lrs=None):
 
     h = train(net, data["X"], data["y"], optimizer=optimizer, epochs=epochs, batch_size=128,
               validation=(data["Xv"], data["yv"]), rng=seed, callbacks=[add_test],
-              progress=False, early_stopping=early_stopping)
+              progress=False, early_stopping=early_stopping, dropout=dropout)
     val_curve = [r["val_accuracy"] for r in h.rows]
     extra = {} if lrs is None else dict(lr_curve=used)
     return dict(val_curve=val_curve, test_curve=test_curve, epochs=len(val_curve), **extra,
@@ -269,13 +272,13 @@ def _fit(net, data, optimizer, epochs, seed, early_stopping=None, lrs=None):
                 weights=net.n_weights)
 
 
-def teacher_run(data, seed, teacher_epochs, lr=1e-3, early_stopping=None):
+def teacher_run(data, seed, teacher_epochs, lr=1e-3, early_stopping=None, dropout=None):
     rng = np.random.default_rng(seed)
     s = rng.integers(0, 2 ** 31, size=2)
     net = Network.mlp([data["X"].shape[1], *TEACHER, data["n_classes"]], "relu", "softmax",
                       rng=int(s[0]), dtype=np.float32)
     opt = get_optimizer("adam", lr=lr)
-    row = _fit(net, data, opt, teacher_epochs, int(s[1]), early_stopping)
+    row = _fit(net, data, opt, teacher_epochs, int(s[1]), early_stopping, dropout=dropout)
     row.update(method="teacher", arch="100-100", offset=0)
     return net, opt, row
 
@@ -284,7 +287,7 @@ def student_runs(data, teacher, t_opt, seed, student_epochs, *, sizes=SIZES, lr=
                  student_lr_factor=0.1, noise=0.01, optimizer_state="fresh",
                  student_lr_schedule="constant", student_lr_floor=0.01,
                  shrink=None, perturb=0.0, growth="net2net",
-                 early_stopping=None, teacher_continued=True, offset=0):
+                 early_stopping=None, teacher_continued=True, offset=0, dropout=None):
     """The Net2Net students of every size (and the teacher continued at the student rate).
 
     ``student_lr_schedule="cosine"``: the rate decays from ``lr * student_lr_factor`` to
@@ -298,7 +301,9 @@ def student_runs(data, teacher, t_opt, seed, student_epochs, *, sizes=SIZES, lr=
     defaults (None, 0) change nothing.
 
     ``growth``: ``grow``'s ``how``; ``"zero_padding"`` gives the new units random incoming and
-    zero outgoing weights instead of Net2WiderNet's copies (the function is kept either way)."""
+    zero outgoing weights instead of Net2WiderNet's copies (the function is kept either way).
+
+    ``dropout``: students and the teacher continued train with it (``train``'s dropout)."""
     _check_shrink_perturb(shrink, perturb)  # before any training
     rows = []
     rng = np.random.default_rng([seed, 1])
@@ -320,7 +325,7 @@ def student_runs(data, teacher, t_opt, seed, student_epochs, *, sizes=SIZES, lr=
     if teacher_continued:
         cont = shrink_perturb(teacher.copy(), shrink, perturb, sp_rng)
         row = _fit(cont, data, optimizer(), student_epochs, int(rng.integers(2 ** 31)),
-                   early_stopping, lrs)
+                   early_stopping, lrs, dropout)
         row.update(method="teacher_continued", arch="100-100", offset=offset)
         rows.append(row)
     for sizes_k in sizes:
@@ -328,20 +333,21 @@ def student_runs(data, teacher, t_opt, seed, student_epochs, *, sizes=SIZES, lr=
                    rng=int(rng.integers(2 ** 31)))
         shrink_perturb(net, shrink, perturb, sp_rng)
         row = _fit(net, data, optimizer(), student_epochs, int(rng.integers(2 ** 31)),
-                   early_stopping, lrs)
+                   early_stopping, lrs, dropout)
         row.update(method="net2net", arch="-".join(map(str, sizes_k)), offset=offset)
         rows.append(row)
     return rows
 
 
-def scratch_runs(data, seed, epochs, *, sizes=SIZES, lr=1e-3, early_stopping=None):
+def scratch_runs(data, seed, epochs, *, sizes=SIZES, lr=1e-3, early_stopping=None,
+                 dropout=None):
     rows = []
     rng = np.random.default_rng([seed, 2])
     for sizes_k in sizes:
         net = Network.mlp([data["X"].shape[1], *sizes_k, data["n_classes"]], "relu", "softmax",
                           rng=int(rng.integers(2 ** 31)), dtype=np.float32)
         row = _fit(net, data, get_optimizer("adam", lr=lr), epochs, int(rng.integers(2 ** 31)),
-                   early_stopping)
+                   early_stopping, dropout=dropout)
         row.update(method="scratch", arch="-".join(map(str, sizes_k)), offset=0)
         rows.append(row)
     return rows
@@ -352,7 +358,8 @@ def best_scratch(data, seed, epochs, args, sizes=SIZES):
     accuracy is the row ``scratch`` (its rate in ``lr``), the others ``scratch_other``."""
     lrs = [float(v) for v in str(args.scratch_lrs).split(",")]
     by_lr = [scratch_runs(data, seed, epochs, sizes=sizes, lr=lr,
-                          early_stopping=args.early_stopping) for lr in lrs]
+                          early_stopping=args.early_stopping, dropout=args.dropout)
+              for lr in lrs]
     rows = []
     for k in range(len(sizes)):
         cands = [(runs[k]["val_curve"][-1], -i, runs[k], lr)
@@ -462,6 +469,8 @@ def report(runs, args, budget):
              + (f", early stopping {args.early_stopping}" if args.early_stopping else "")
              + (f", teacher early stopping {args.teacher_early_stopping}"
                 if args.teacher_early_stopping else "")
+             + (f", dropout {args.dropout} of every hidden unit in every run"
+                if getattr(args, "dropout", None) else "")
              + "; Adam lr 1e-3, batch 128, float32"
              + (f"; scratch at the best of lr {args.scratch_lrs} per size (validation)"
                 if "," in str(args.scratch_lrs) else "") + ".", "",
@@ -571,12 +580,13 @@ def run_founding(args, data, budget):
                         optimizer_state=args.optimizer_state, early_stopping=args.early_stopping,
                         student_lr_schedule=args.student_lr_schedule,
                         student_lr_floor=args.student_lr_floor, shrink=args.shrink,
-                        perturb=args.perturb)
+                        perturb=args.perturb, dropout=args.dropout)
     per_seed = []
     for seed in range(args.seeds):
         t0 = time.perf_counter()
         teacher, t_opt, t_row = teacher_run(data, seed, budget["teacher"],
-                                            early_stopping=args.teacher_early_stopping)
+                                            early_stopping=args.teacher_early_stopping,
+                                            dropout=args.dropout)
         rows = student_runs(data, teacher, t_opt, seed, budget["student"],
                             offset=budget["teacher"], **student_opts)
         rows += best_scratch(data, seed, budget["scratch"], args)
@@ -596,15 +606,16 @@ def run_ablation(args, data, budget, variants):
     for seed in range(args.seeds):
         t0 = time.perf_counter()
         teacher, t_opt, t_row = teacher_run(data, seed, budget["teacher"],
-                                            early_stopping=args.teacher_early_stopping)
+                                            early_stopping=args.teacher_early_stopping,
+                                            dropout=args.dropout)
         scratch = scratch_runs(data, seed, budget["scratch"], sizes=sizes,
-                               early_stopping=args.early_stopping)
+                               early_stopping=args.early_stopping, dropout=args.dropout)
         for name, opts in variants.items():
             o = dict(student_lr_factor=args.student_lr_factor, noise=args.noise,
                      optimizer_state=args.optimizer_state, early_stopping=args.early_stopping,
                      student_lr_schedule=args.student_lr_schedule,
                      student_lr_floor=args.student_lr_floor, shrink=args.shrink,
-                     perturb=args.perturb)
+                     perturb=args.perturb, dropout=args.dropout)
             o.update(opts)
             rows = student_runs(data, teacher, t_opt, seed, budget["student"], sizes=sizes,
                                 offset=budget["teacher"], **o)
@@ -620,6 +631,8 @@ def ablation_table(out, sizes, budget, args, data_source):
         f"; students and scratch early stopping, patience {args.early_stopping}"
     es += "" if args.shrink is None and not args.perturb else \
         f"; every variant shrink {args.shrink} and perturb {args.perturb} unless it sets its own"
+    es += "" if not args.dropout else \
+        f"; dropout {args.dropout} of every hidden unit in every run (teacher, students, scratch)"
     t_epochs = [s["teacher"]["epochs"] for s in next(iter(out.values()))]
     lines = [f"Ablation on {data_source}: teacher {budget['teacher']} epochs{es}, students "
              f"{budget['student']}, scratch {budget['scratch']} (equal total epochs); sizes "
@@ -717,6 +730,9 @@ def parse_args(argv=None):
     p.add_argument("--perturb", type=float, default=0.0,
                    help="... plus this sigma times a fresh draw of the network's initialiser")
     p.add_argument("--optimizer-state", choices=("fresh", "carry"), default="fresh")
+    p.add_argument("--dropout", type=float, default=None,
+                   help="dropout rate of every hidden unit in every run: teacher, teacher "
+                   "continued, students and scratch (Srivastava et al. 2014)")
     p.add_argument("--scale", choices=("unit", "standard"), default="unit",
                    help="inputs in [0, 1] (unit) or per-pixel z-scores (standard)")
     p.add_argument("--early-stopping", type=int, default=None,

@@ -478,7 +478,7 @@ class Network:
             self._workspaces[n] = ws
         return ws
 
-    def _forward(self, X, start=0, nodes=None, layout=None):
+    def _forward(self, X, start=0, nodes=None, layout=None, masks=None):
         """Forward pass into the workspace; returns the list of node values.
 
         ``nodes`` (values of nodes ``0..start``) lets a caller that cached the
@@ -486,6 +486,8 @@ class Network:
         ``layout`` (a :class:`~structlearn.sequences.SequenceLayout`): the rows of ``X`` are
         the time steps of sequences in its time-major order, and recurrent blocks loop over
         time (vectorised over sequences), their state zeroed at each sequence's start.
+        ``masks`` (per block, None or an array shaped like its outputs) multiplies the
+        outputs of the blocks computed on this pass (dropout, see :meth:`loss_and_grad`).
         """
         if layout is None:
             self._refuse_recurrent("forward")
@@ -504,6 +506,8 @@ class Network:
             z += blk.b
             if blk.recurrent is None:
                 get_activation(blk.activation).f(z, out=values[k + 1])
+                if masks is not None and masks[k] is not None:
+                    values[k + 1] *= masks[k]
                 continue
             # y(t) = f(z(t) + r * y(t-1)): step t's predecessors are the first rows of step
             # t-1 (time-major layout); z ends up holding the whole net input
@@ -572,11 +576,17 @@ class Network:
                              f"got shape {X.shape}")
         return X
 
-    def loss_and_grad(self, X, T, loss, *, nodes=None, start=0):
+    def loss_and_grad(self, X, T, loss, *, nodes=None, start=0, masks=None):
         """Loss of the batch and, into :attr:`grads`, its gradient.
 
         No input validation: this is the hot path of training.  ``X`` must
         already have this network's dtype and ``T`` the output's shape.
+
+        ``masks`` (dropout; :class:`~structlearn.train.Trainer` draws them): one entry per
+        block, None or an array of that block's output shape, ``(len(X), width)``, by which
+        the block's outputs are multiplied on this pass (inverted dropout: 0 for a dropped
+        unit, ``1 / (1 - rate)`` for a kept one). The loss and gradient are those of the
+        network so masked. The output block's entry must be None.
 
         Returns
         -------
@@ -585,13 +595,13 @@ class Network:
         loss = get_loss(loss)
         if self.is_recurrent:
             self._refuse_recurrent("loss_and_grad")
-        values = self._forward(X, start=start, nodes=nodes)
+        values = self._forward(X, start=start, nodes=nodes, masks=masks)
         ws = self._workspaces[len(X)]
         zs, gs = ws["z"], ws["g"]
         out = len(self.blocks) - 1
         value = loss.value(zs[out], values[-1], T)
         loss.grad(zs[out], values[-1], T, get_activation(self.blocks[out].activation), out=gs[out])
-        self._backward(values, gs)
+        self._backward(values, gs, masks=masks)
         self._last = (len(X), values, True)
         return value
 
@@ -617,14 +627,15 @@ class Network:
         return ForwardCache(nodes=list(values), pre_activations=list(ws["z"]),
                             deltas=list(ws["g"]), has_deltas=has_deltas)
 
-    def _backward(self, values, deltas, *, weight_grads=True, input_grad=None):
+    def _backward(self, values, deltas, *, weight_grads=True, input_grad=None, masks=None):
         """Back-propagate ``deltas[-1]`` (dL/dz of the output block) through the DAG.
 
         With ``weight_grads`` every trainable block's ``dW``/``db`` holds its gradient on
         return (masked entries zeroed), and ``deltas[k]`` holds dL/dz_k for the blocks that
         needed it. With ``input_grad`` (zeros shaped like the inputs) the pass goes through
         every block, frozen ones included, down to the inputs and adds dL/dX there
-        (:meth:`vjp`): one backward pass for both uses.
+        (:meth:`vjp`): one backward pass for both uses. ``masks``: those of the forward
+        pass (dropout).
         """
         to_inputs = input_grad is not None
         needs = [True] * len(self.blocks) if to_inputs else self._needs_delta
@@ -639,7 +650,13 @@ class Network:
                 if not pending[k]:
                     continue  # nothing downstream of this block depends on the loss
                 act = get_activation(blk.activation)
-                d *= act.df(zs[k], values[k + 1])
+                if masks is not None and masks[k] is not None:
+                    # y = f(z) * m: dL/dz = dL/dy * m * f'(z), and f'(z) may be written in
+                    # terms of the unmasked f(z), so recompute it
+                    d *= masks[k]
+                    d *= act.df(zs[k], act.f(zs[k]))
+                else:
+                    d *= act.df(zs[k], values[k + 1])
             if weight_grads and blk.trainable:
                 for s, rows in self._rows[k]:
                     np.matmul(values[s].T, d, out=blk.dW[rows])

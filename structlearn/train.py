@@ -21,7 +21,8 @@ from .history import History
 from .losses import get_loss
 from .optim import get_optimizer
 from .targets import TargetInfo, for_network
-from .validation import Check, Interval, check_positive_int, check_rng, validate_params
+from .validation import (Check, Interval, check_number, check_positive_int, check_rng,
+                         validate_params)
 
 __all__ = ["train", "evaluate", "encode_targets", "Trainer", "EpochResult", "TrainingDiverged"]
 
@@ -174,7 +175,8 @@ class Trainer:
 
     def __init__(self, network, X, y, *, loss=None, optimizer="adam", batch_size=None,
                  shuffle=True, validation=None, targets=None, rng=None, history=None,
-                 phase="train", epoch_offset=0, progress=None, on_divergence="raise"):
+                 phase="train", epoch_offset=0, progress=None, on_divergence="raise",
+                 dropout=None):
         from .network import Network
 
         if not isinstance(network, Network):
@@ -205,6 +207,13 @@ class Trainer:
         validate_params({"shuffle": shuffle}, {"shuffle": ["boolean"]})
         self.shuffle = bool(shuffle)
         self.rng = check_rng(rng)
+        self.dropout = check_number(dropout, "dropout", 0.0, 1.0, closed="left",
+                                    allow_none=True)
+        if not self.dropout:
+            self.dropout = None
+        # the masks' own generator, spawned without advancing self.rng: with and without
+        # dropout the minibatches are the same
+        self._dropout_rng = None if self.dropout is None else self.rng.spawn(1)[0]
         self.history = History() if history is None else history
         self.phase = phase
         self.epoch = int(epoch_offset)
@@ -304,7 +313,7 @@ class Trainer:
         full_batch = batch >= n
         for lo in range(0, n, batch):
             xb, tb = Xe[lo:lo + batch], Te[lo:lo + batch]
-            value = net.loss_and_grad(xb, tb, self.loss)
+            value = net.loss_and_grad(xb, tb, self.loss, masks=self._dropout_masks(len(xb)))
             if not np.isfinite(value):
                 restored = self._last_good(snapshot, verified)
                 when = "that epoch" if restored is snapshot else "the epoch before"
@@ -331,6 +340,20 @@ class Trainer:
         row = self._record(total / n, acc)
         return EpochResult(epoch=self.epoch, loss=total / n, accuracy=acc, row=row,
                            full_batch_outputs=self._outputs if full_batch else None, trainer=self)
+
+    def _dropout_masks(self, n):
+        """Fresh inverted-dropout masks for a minibatch of ``n`` rows: every hidden block's
+        outputs kept with probability ``1 - dropout`` and scaled by ``1 / (1 - dropout)``
+        (so a pass without masks, as at prediction, has the same expected unit values);
+        None without dropout."""
+        if self.dropout is None:
+            return None
+        net, keep = self._network, 1.0 - self.dropout
+        masks = []
+        for blk in net.blocks[:-1]:
+            u = self._dropout_rng.random((n, blk.width), dtype=net.dtype)
+            masks.append(np.multiply(u < keep, 1.0 / keep, dtype=net.dtype))
+        return masks + [None]
 
     def finish(self, reason, **details):
         """Write the final ``stop`` event (``reason`` and any details); return the history."""
@@ -392,7 +415,8 @@ _TRAIN_CONSTRAINTS = {
 def train(network, X, y, *, loss=None, optimizer="adam", epochs=100, batch_size=None,
           shuffle=True, validation=None, early_stopping=None, restore_best=True,
           min_delta=0.0, target_loss=None, stop_when=(), callbacks=(), rng=None, history=None,
-          phase="train", epoch_offset=0, progress=None, on_divergence="raise", targets=None):
+          phase="train", epoch_offset=0, progress=None, on_divergence="raise", targets=None,
+          dropout=None):
     """Train ``network`` **in place**; return its :class:`History`.
 
     Parameters
@@ -443,6 +467,14 @@ def train(network, X, y, *, loss=None, optimizer="adam", epochs=100, batch_size=
         raise :class:`TrainingDiverged` ("raise") or stop and record it ("rollback").
     targets : TargetInfo, optional
         How ``y`` is encoded and scored (an estimator passes its ``target_info_``).
+    dropout : float in [0, 1), optional
+        Dropout (Srivastava et al., JMLR 15, 2014) of every hidden block's outputs: in each
+        minibatch each hidden unit's value is zeroed with this probability, independently per
+        pattern, and the kept ones are scaled by ``1 / (1 - dropout)`` (inverted dropout), so
+        validation, :meth:`Network.forward` and prediction use the whole network unscaled.
+        The recorded training loss and accuracy are those of the masked passes. The masks
+        come from a generator spawned from ``rng`` without advancing it, so the minibatches
+        are those of the same run without dropout. None or 0: no dropout.
 
     Returns
     -------
@@ -451,11 +483,14 @@ def train(network, X, y, *, loss=None, optimizer="adam", epochs=100, batch_size=
     trainer = Trainer(network, X, y, loss=loss, optimizer=optimizer, batch_size=batch_size,
                       shuffle=shuffle, validation=validation, targets=targets, rng=rng,
                       history=history, phase=phase, epoch_offset=epoch_offset,
-                      progress=progress, on_divergence=on_divergence)
+                      progress=progress, on_divergence=on_divergence, dropout=dropout)
     validate_params(dict(epochs=epochs, early_stopping=early_stopping, min_delta=min_delta,
                          target_loss=target_loss, restore_best=restore_best,
                          stop_when=stop_when, callbacks=callbacks), _TRAIN_CONSTRAINTS)
     if trainer.optimizer.full_batch_solver:
+        if trainer.dropout is not None:
+            raise ValueError(f"dropout: {type(trainer.optimizer).__name__} minimises one fixed "
+                             "loss; dropout needs a minibatch optimizer (sgd, adam, ...)")
         return _run_solver(trainer, epochs, callbacks, target_loss)
 
     best = (np.inf, None, epoch_offset, None)  # (monitored loss, params copy, epoch, layout)
