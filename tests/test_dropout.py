@@ -128,3 +128,22 @@ def test_dropout_separates_net2wider_replicas_that_plain_training_keeps_identica
     train(dropped, X, y, epochs=20, batch_size=32, rng=3, progress=False, dropout=0.2)
     assert spread(plain) < 1e-6
     assert spread(dropped) > 0.005  # 0.016 here; it grows with the number of steps
+
+
+def test_net2net_search_trains_every_run_with_its_dropout():
+    from structlearn.net2net import Net2NetSearch
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((120, 5))
+    y = (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int)
+    kw = dict(teacher_sizes=(6,), candidates=[(9,)], teacher_epochs=3, epochs=3, rng=0,
+              baselines=("scratch",))
+    plain = Net2NetSearch(**kw).fit(X, y)
+    a = Net2NetSearch(dropout=0.3, **kw).fit(X, y)
+    b = Net2NetSearch(dropout=0.3, **kw).fit(X, y)
+    for (key, net) in a.networks_.items():
+        assert np.array_equal(net.params, b.networks_[key].params)  # same seed, same result
+        assert not np.array_equal(net.params, plain.networks_[key].params)  # every run
+    assert not np.array_equal(a.teacher_.params, plain.teacher_.params)
+    with pytest.raises(ValueError, match="dropout"):
+        Net2NetSearch(dropout=1.5, **kw).fit(X, y)

@@ -115,6 +115,30 @@ def test_early_stopping_options_are_stated(founding, tmp_path):
     assert "teacher early stopping 1" in text and "early stopping 1" in text
 
 
+def test_dropout_applies_to_every_run_and_is_stated(founding, tmp_path, monkeypatch):
+    seen = []
+    real_train = founding.train
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("dropout"))
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(founding, "train", spy)
+    founding.main(["--data", "digits8x8", "--out", str(tmp_path / "a"), "--seeds", "1",
+                   "--subset", "300", "--teacher-epochs", "1", "--student-epochs", "1",
+                   "--ablation", "--variants", "baseline", "--dropout", "0.3"])
+    # teacher, 2 scratch sizes, teacher continued, 2 students: all with the rate
+    assert seen == [0.3] * 6
+    text = (tmp_path / "a" / "ablation.md").read_text()
+    assert "dropout 0.3 of every hidden unit in every run" in text
+    seen.clear()
+    founding.main(["--data", "digits8x8", "--out", str(tmp_path / "b"), "--seeds", "1",
+                   "--subset", "300", "--teacher-epochs", "1", "--student-epochs", "1",
+                   "--dropout", "0.3", "--no-figure"])
+    assert seen == [0.3] * 12  # teacher, continued, 5 students, 5 scratch
+    assert "dropout 0.3 of every hidden unit" in (tmp_path / "b" / "report.md").read_text()
+
+
 def test_cosine_schedule_rates(founding):
     """The decaying student rate: from start x lr at the first epoch to floor x lr at the last."""
     lrs = founding.lr_schedule(1e-3, 5, start=1.0, floor=0.01, kind="cosine")

@@ -283,6 +283,13 @@ class Net2NetSearch(Estimator):
         count those).  On the founding document's budget (75 teacher epochs)
         growing from the early-stopped teacher closed the gap to scratch
         (docs/net2net.md, issue 18 study); None trains ``teacher_epochs``.
+    dropout : float in [0, 1) or None, default None
+        Dropout rate of every hidden unit in every run of the search (teacher,
+        students, the teacher training on and the scratch and padding
+        baselines alike, so the comparison stays fair); see
+        :func:`structlearn.train.train`.  Besides regularising, it separates
+        Net2WiderNet's replicas, which training without it leaves copies of
+        their origins (docs/net2net.md, issue 18 study).
     baselines : sequence of str, default all four
         ``"scratch"``, ``"random_padding"``, ``"teacher"``, ``"teacher_student_lr"``
         (see the module docstring).
@@ -354,6 +361,7 @@ class Net2NetSearch(Estimator):
         "deeper_method": [Options("identity", "linear", "shortcut")],
         "optimizer_state": [Options("fresh", "carry")],
         "teacher_early_stopping": [None, Interval(int, 1)],
+        "dropout": [None, Interval(float, 0, 1, closed="left")],
         "baselines": [InstanceOf(_SEQUENCE, f"a sequence of names among {METHODS[1:]}")],
         "targets": [InstanceOf(_SEQUENCE, "a sequence of accuracies in (0, 1]")],
         "tolerance": [Interval(float, 0, 1, closed="left")],
@@ -368,7 +376,7 @@ class Net2NetSearch(Estimator):
                  output=None, loss=None, lr=1e-3, student_lr_factor=0.1,
                  teacher_epochs=15, epochs=15, scratch_epochs=None, batch_size=128,
                  noise=0.01, mode="random", deeper_method="identity", optimizer_state="fresh",
-                 teacher_early_stopping=None,
+                 teacher_early_stopping=None, dropout=None,
                  baselines=("scratch", "random_padding", "teacher", "teacher_student_lr"),
                  targets=(),
                  tolerance=0.001, final_window=1, validation_fraction=0.1, dtype=np.float32,
@@ -390,6 +398,7 @@ class Net2NetSearch(Estimator):
         self.deeper_method = deeper_method
         self.optimizer_state = optimizer_state
         self.teacher_early_stopping = teacher_early_stopping
+        self.dropout = dropout
         self.baselines = baselines
         self.targets = targets
         self.tolerance = tolerance
@@ -628,7 +637,7 @@ class Net2NetSearch(Estimator):
         train(net, d["X"], d["T"], loss=self.loss, optimizer=optimizer, epochs=epochs,
               batch_size=self.batch_size, validation=d["val"], rng=seed, history=self.history_,
               phase=phase, epoch_offset=offset, callbacks=callbacks, progress=False,
-              targets=info, early_stopping=early_stopping)
+              targets=info, early_stopping=early_stopping, dropout=self.dropout)
         rows = self.history_.rows[start:]
         curve = np.array([r["val_accuracy"] for r in rows])
         if self.verbose:
