@@ -1,6 +1,8 @@
 """The irrelevant figures without rectangles (ring, spiral, wave) and the ``--irrelevant`` flag
 of ``benchmarks/kbcc_experiments.py`` (docs/kbcc.md, "Irrelevant figures without
 rectangles")."""
+import re
+
 import numpy as np
 import pytest
 
@@ -104,5 +106,8 @@ def test_the_script_flag_builds_the_conditions(capsys):
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| rectangle")]
     assert [r.split(" | ")[1] for r in rows] == ["plain CC", "irrelevant: wave"]
-    assert ("rectangle | irrelevant: wave (source: wave 7 units): first source at "
-            "installation") in out
+    # the source's size is the result of its own cascor run, and so of the machine's float
+    # arithmetic (7 units on one machine, 11 on another with the same numpy and OpenBLAS):
+    # the line's form is what is checked here
+    assert re.search(r"rectangle \| irrelevant: wave \(source: wave \d+ units\): first source "
+                     r"at installation( \d+| never)", out), out
