@@ -586,7 +586,8 @@ class Network:
         block, None or an array of that block's output shape, ``(len(X), width)``, by which
         the block's outputs are multiplied on this pass (inverted dropout: 0 for a dropped
         unit, ``1 / (1 - rate)`` for a kept one). The loss and gradient are those of the
-        network so masked. The output block's entry must be None.
+        network so masked. The output block's entry must be None. Not with ``start > 0``:
+        the cached nodes of the blocks below ``start`` were computed without masks.
 
         Returns
         -------
@@ -595,6 +596,10 @@ class Network:
         loss = get_loss(loss)
         if self.is_recurrent:
             self._refuse_recurrent("loss_and_grad")
+        if masks is not None and start:
+            # the backward pass would apply masks to blocks the forward pass did not compute
+            raise ValueError("masks: dropout masks need the whole forward pass (start=0), "
+                             f"got start={start}")
         values = self._forward(X, start=start, nodes=nodes, masks=masks)
         ws = self._workspaces[len(X)]
         zs, gs = ws["z"], ws["g"]

@@ -147,3 +147,15 @@ def test_net2net_search_trains_every_run_with_its_dropout():
     assert not np.array_equal(a.teacher_.params, plain.teacher_.params)
     with pytest.raises(ValueError, match="dropout"):
         Net2NetSearch(dropout=1.5, **kw).fit(X, y)
+
+
+def test_masks_with_cached_lower_blocks_are_refused():
+    """A pass from ``start > 0`` reuses nodes computed without masks: masks there would make
+    the backward pass inconsistent with the forward one, so they are refused by name."""
+    rng = np.random.default_rng(6)
+    net = Network.mlp([3, 4, 4, 2], hidden="tanh", output="linear", rng=0)
+    X, T = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    nodes = [v.copy() for v in net.forward(X, return_nodes=True)]
+    with pytest.raises(ValueError, match="masks"):
+        net.loss_and_grad(X, T, "mse", nodes=nodes, start=1, masks=_masks(net, 5, rng))
+    net.loss_and_grad(X, T, "mse", nodes=nodes, start=1)  # without masks it still works
